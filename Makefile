@@ -1,0 +1,63 @@
+# tsundoku — `make run` (demo) and `make test` are the two commands a newcomer needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_ENV := TSUNDOKU_CONFIG=fixtures/demo.toml TSUNDOKU_ENV_FILE=/dev/null
+HOST ?= 127.0.0.1
+PORT ?= 8000
+CODEX_PORT ?= 8081
+
+.PHONY: help venv run test test-fast test-postgres lint bench browser-deps clean
+
+help:
+	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) with a demo Codex"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff check + format check"
+	@echo "make bench  - benchmarks at 100k series (prints figures)"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Debian's chromium drives the browser tests (no browser download). Installed
+# when missing and we may; otherwise the browser tests skip and say why.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the browser tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not found: browser tests will be skipped"; fi; }
+
+test: venv browser-deps lint
+	$(PY) -m pytest -n 2 -q
+
+test-fast: venv
+	$(PY) -m pytest -n 2 -q -m "not browser"
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+run: venv
+	@mkdir -p data/demo
+	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v0
+	$(DEMO_ENV) $(PY) manage.py load_demo
+	$(DEMO_ENV) $(PY) manage.py setup_schedules
+	@set -m; trap 'kill 0' EXIT INT TERM; \
+	$(DEMO_ENV) $(PY) manage.py codex_simulator --library fixtures/codex_demo_library.json \
+	    --port $(CODEX_PORT) --api-key demo-codex-key & \
+	sleep 1; $(DEMO_ENV) $(PY) manage.py codex_sync || true; \
+	$(DEMO_ENV) $(PY) manage.py qcluster & \
+	echo; echo "  tsundoku demo: http://$(HOST):$(PORT)/   (admin login: demo / demo-password)"; echo; \
+	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+
+bench: venv
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) data/demo

@@ -1,0 +1,111 @@
+"""The seam between the feed and the Codex integration.
+
+`feed` imports only this module (and the `codex_tags` template library) from
+`codex_sync`. Everything here is for admins: callers decide tier first, via
+`tsundoku.access.is_admin`, and only then ask for the overlay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from codex_sync.models import CodexLink, ConnectionStatus
+from codex_sync.status import CodexStatus, codex_status_expression
+
+# `codexStatus` filter values (comma-separated, OR). `any` = on Codex at all;
+# `missing` = not on Codex.
+ANY = "any"
+MISSING = "missing"
+FILTER_VALUES = (ANY, *CodexStatus.ALL, MISSING)
+
+
+def parse_codex_statuses(values: Iterable[str]) -> list[str]:
+    """Keep the known filter values, in order; unknown ones are dropped."""
+    wanted = [value.strip().lower() for value in values]
+    return [value for value in FILTER_VALUES if value in wanted]
+
+
+def enabled() -> bool:
+    return bool(settings.TSUNDOKU.codex["enabled"])
+
+
+def with_codex(queryset: QuerySet) -> QuerySet:
+    """Join each series' Codex link and annotate `codex_status` (NULL = not on Codex)."""
+    return queryset.select_related("codex_link").annotate(codex_status=codex_status_expression())
+
+
+def filter_by_codex_status(queryset: QuerySet, statuses: Iterable[str]) -> QuerySet:
+    """OR of the requested statuses, in SQL so totals and pages stay right.
+
+    Expects a queryset from `with_codex` (it filters on the annotation).
+    """
+    condition = Q()
+    for status in statuses:
+        if status == ANY:
+            condition |= Q(codex_link__isnull=False)
+        elif status == MISSING:
+            condition |= Q(codex_link__isnull=True)
+        else:
+            condition |= Q(codex_status=status)
+    return queryset.filter(condition) if condition else queryset
+
+
+def last_synced_at() -> datetime | None:
+    """When the last successful sweep finished; badges stay hidden until there is one."""
+    return (
+        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID)
+        .values_list("last_success_at", flat=True)
+        .first()
+    )
+
+
+def series_url(codex_series_uuid) -> str:
+    """Deep link to the series in Codex's web UI."""
+    return f"{settings.TSUNDOKU.codex['base_url']}/series/{codex_series_uuid}"
+
+
+def link_of(series) -> CodexLink | None:
+    try:
+        return series.codex_link
+    except CodexLink.DoesNotExist:
+        return None
+
+
+def status_of(series) -> str | None:
+    """The status for one series: the annotation if present, else the Python rule."""
+    if hasattr(series, "codex_status"):
+        return series.codex_status
+    link = link_of(series)
+    if link is None:
+        return None
+    from codex_sync.status import codex_status
+
+    return codex_status(
+        highest_volume=series.highest_volume,
+        highest_chapter=series.highest_chapter,
+        local_max_volume=link.local_max_volume,
+        local_max_chapter=link.local_max_chapter,
+        ignore_completion=series.ignore_completion,
+    )
+
+
+def codex_payload(series) -> dict | None:
+    """The admin-only `codex` object of an API item; None when not on Codex."""
+    link = link_of(series)
+    if link is None:
+        return None
+    return {
+        "status": status_of(series),
+        "codexSeriesUuid": str(link.codex_series_uuid),
+        "url": series_url(link.codex_series_uuid),
+        "linkKind": link.link_kind,
+        "localMaxVolume": link.local_max_volume,
+        "localMaxChapter": link.local_max_chapter,
+        "volumesOwned": link.volumes_owned,
+        "matchedProvider": link.matched_provider or None,
+        "syncedAt": int(link.synced_at.timestamp()) if link.synced_at else None,
+    }

@@ -1,0 +1,95 @@
+"""Series coverage: derived from the releases linked to a series right now.
+
+Every change of which releases belong to a series (link, unlink, reject,
+re-resolve, import) calls `recompute_coverage` for the series it touched.
+`updated_at` moves only when the merged coverage actually changes, because
+the `/series/feed` cursor (Codex's release plugin) orders on it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import Count, Max
+from django.utils import timezone
+
+from feed.models import Release, Resolution, Series
+from feed.spans import highest, merge_spans
+
+# Chunk size for `IN (...)` lists: SQLite's variable limit is generous on
+# modern builds, but large imports should not build a 100k-element statement.
+CHUNK = 900
+
+DERIVED_FIELDS = (
+    "volume_coverage",
+    "chapter_coverage",
+    "highest_volume",
+    "highest_chapter",
+    "release_count",
+    "last_release_at",
+)
+
+
+def _as_spans(raw: Iterable) -> list[tuple[float, float]]:
+    return [(float(start), float(end)) for start, end in raw]
+
+
+def _json_spans(spans: list[tuple[float, float]]) -> list[list[float | int]]:
+    """Whole numbers as ints so stored JSON reads `[1, 5]`, not `[1.0, 5.0]`."""
+    return [[int(x) if float(x).is_integer() else x for x in span] for span in spans]
+
+
+def recompute_coverage(series_ids: Iterable[int]) -> int:
+    """Recompute coverage, highest numbers, counts for these series; return how many changed."""
+    ids = sorted({int(i) for i in series_ids if i is not None})
+    changed = 0
+    for offset in range(0, len(ids), CHUNK):
+        changed += _recompute_chunk(ids[offset : offset + CHUNK])
+    return changed
+
+
+def _recompute_chunk(ids: list[int]) -> int:
+    linked = Release.objects.filter(series_id__in=ids, resolution=Resolution.RESOLVED)
+    volume_spans: dict[int, list] = defaultdict(list)
+    chapter_spans: dict[int, list] = defaultdict(list)
+    for series_id, volumes, chapters in linked.values_list(
+        "series_id", "volume_spans", "chapter_spans"
+    ):
+        volume_spans[series_id].extend(_as_spans(volumes))
+        chapter_spans[series_id].extend(_as_spans(chapters))
+    aggregates = {
+        row["series_id"]: row
+        for row in linked.values("series_id").annotate(count=Count("id"), last=Max("posted_at"))
+    }
+
+    now = timezone.now()
+    to_update = []
+    for series in Series.objects.filter(id__in=ids).only("id", "updated_at", *DERIVED_FIELDS):
+        volumes = merge_spans(volume_spans.get(series.id, []))
+        chapters = merge_spans(chapter_spans.get(series.id, []))
+        stats = aggregates.get(series.id, {})
+        volume_json, chapter_json = _json_spans(volumes), _json_spans(chapters)
+        coverage_changed = (
+            volume_json != series.volume_coverage or chapter_json != series.chapter_coverage
+        )
+        new_values = {
+            "volume_coverage": volume_json,
+            "chapter_coverage": chapter_json,
+            "highest_volume": highest(volumes),
+            "highest_chapter": highest(chapters),
+            "release_count": stats.get("count", 0),
+            "last_release_at": stats.get("last"),
+        }
+        if not coverage_changed and all(
+            getattr(series, field) == value for field, value in new_values.items()
+        ):
+            continue
+        for field, value in new_values.items():
+            setattr(series, field, value)
+        if coverage_changed:
+            series.updated_at = now
+        to_update.append(series)
+
+    Series.objects.bulk_update(to_update, [*DERIVED_FIELDS, "updated_at"])
+    return len(to_update)

@@ -1,0 +1,203 @@
+"""The discovery catalog: series, their external ids, releases, and source state."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class SeriesKind(models.TextChoices):
+    MANGA = "manga", "Manga"
+    MANHWA = "manhwa", "Manhwa"
+    MANHUA = "manhua", "Manhua"
+    NOVEL = "novel", "Novel"
+    ONE_SHOT = "one_shot", "One-shot"
+    OEL = "oel", "OEL"
+    OTHER = "other", "Other"
+
+
+class SeriesStatus(models.TextChoices):
+    ONGOING = "ongoing", "Ongoing"
+    COMPLETED = "completed", "Completed"
+    HIATUS = "hiatus", "Hiatus"
+    CANCELLED = "cancelled", "Cancelled"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Provider(models.TextChoices):
+    MANGABAKA = "mangabaka", "MangaBaka"
+    ANILIST = "anilist", "AniList"
+    MAL = "mal", "MyAnimeList"
+    MANGAUPDATES = "mangaupdates", "MangaUpdates"
+    MANGADEX = "mangadex", "MangaDex"
+    KITSU = "kitsu", "Kitsu"
+    SHIKIMORI = "shikimori", "Shikimori"
+    ANIME_PLANET = "anime_planet", "Anime-Planet"
+    ANIME_NEWS_NETWORK = "anime_news_network", "Anime News Network"
+
+
+class Series(models.Model):
+    canonical_title = models.CharField(max_length=500)
+    alternate_titles = models.JSONField(default=list, blank=True)
+    # Lower-cased, accent-folded canonical + alternate titles: what `q` searches.
+    search_text = models.TextField(blank=True, default="", editable=False)
+    # Lower-cased canonical title: what "sort by title" orders on.
+    sort_title = models.CharField(max_length=500, blank=True, default="", editable=False)
+    cover_url = models.URLField(max_length=1000, blank=True, default="")
+    kind = models.CharField(max_length=16, choices=SeriesKind.choices, default=SeriesKind.MANGA)
+    status = models.CharField(
+        max_length=16, choices=SeriesStatus.choices, default=SeriesStatus.UNKNOWN
+    )
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    description = models.TextField(blank=True, default="")
+    genres = models.JSONField(default=list, blank=True)
+    total_volumes = models.PositiveIntegerField(null=True, blank=True)
+    total_chapters = models.PositiveIntegerField(null=True, blank=True)
+
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_release_at = models.DateTimeField(null=True, blank=True)
+    # Moves only when merged coverage changes: the `/series/feed` cursor orders on it.
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    # Derived from the releases linked to the series (see feed/coverage.py);
+    # stored so list pages sort and filter on plain indexed columns.
+    volume_coverage = models.JSONField(default=list, blank=True)
+    chapter_coverage = models.JSONField(default=list, blank=True)
+    highest_volume = models.FloatField(null=True, blank=True)
+    highest_chapter = models.FloatField(null=True, blank=True)
+    release_count = models.PositiveIntegerField(default=0)
+
+    ignore_completion = models.BooleanField(
+        default=False, help_text="Mute Codex completion tracking for this series."
+    )
+
+    class Meta:
+        verbose_name_plural = "series"
+        indexes = [
+            # Feed default sort: last release, newest first (id breaks ties).
+            models.Index(fields=["last_release_at", "id"], name="series_last_release_idx"),
+            models.Index(fields=["first_seen_at", "id"], name="series_first_seen_idx"),
+            models.Index(fields=["highest_volume", "id"], name="series_highest_volume_idx"),
+            models.Index(fields=["highest_chapter", "id"], name="series_highest_chapter_idx"),
+            models.Index(fields=["sort_title", "id"], name="series_sort_title_idx"),
+            # Kind / status filters combined with the default sort.
+            models.Index(fields=["kind", "last_release_at"], name="series_kind_idx"),
+            models.Index(fields=["status", "last_release_at"], name="series_status_idx"),
+            # "Has releases" filter with the default sort.
+            models.Index(fields=["release_count", "last_release_at"], name="series_has_rel_idx"),
+            # `/series/feed` keyset pagination on (updated_at, id).
+            models.Index(fields=["updated_at", "id"], name="series_updated_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.canonical_title
+
+    def save(self, *args, **kwargs):
+        from feed.search import search_text_for, sort_title_for
+
+        self.search_text = search_text_for(self.canonical_title, self.alternate_titles)
+        self.sort_title = sort_title_for(self.canonical_title)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"canonical_title", "alternate_titles"} & set(
+            update_fields
+        ):
+            kwargs["update_fields"] = {*update_fields, "search_text", "sort_title"}
+        super().save(*args, **kwargs)
+
+
+class ExternalId(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="external_ids")
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    # Stored verbatim as strings: providers use numbers, slugs and UUIDs.
+    external_id = models.CharField(max_length=200)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "external_id"], name="external_id_unique_in_catalog"
+            ),
+            models.UniqueConstraint(
+                fields=["series", "provider"], name="one_external_id_per_provider"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.external_id}"
+
+
+class Resolution(models.TextChoices):
+    UNRESOLVED = "unresolved", "Unresolved"
+    REVIEW_PENDING = "review_pending", "Review pending"
+    RESOLVED = "resolved", "Resolved"
+    REJECTED = "rejected", "Rejected"
+
+
+class MatchMethod(models.TextChoices):
+    NONE = "", "None"
+    PROVIDER_LINK = "provider_link", "Provider link"
+    FUZZY_TITLE = "fuzzy_title", "Fuzzy title"
+    MANUAL = "manual", "Manual"
+
+
+class Release(models.Model):
+    """One upstream post. Re-polling updates source fields, never the resolution."""
+
+    source_kind = models.CharField(max_length=16, default="nyaa")
+    # Nyaa: the digits at the end of the post URL.
+    external_id = models.CharField(max_length=64)
+    source_name = models.CharField(max_length=100)
+    title = models.TextField()
+    post_url = models.URLField(max_length=1000, blank=True, default="")
+    torrent_url = models.URLField(max_length=1000, blank=True, default="")
+    magnet = models.TextField(blank=True, default="")
+    info_hash = models.CharField(max_length=40, blank=True, default="")
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    category = models.CharField(max_length=100, blank=True, default="")
+    description = models.TextField(blank=True, default="")
+    posted_at = models.DateTimeField(null=True, blank=True)
+    observed_at = models.DateTimeField(default=timezone.now)
+
+    series = models.ForeignKey(
+        Series, null=True, blank=True, on_delete=models.SET_NULL, related_name="releases"
+    )
+    resolution = models.CharField(
+        max_length=16, choices=Resolution.choices, default=Resolution.UNRESOLVED
+    )
+    match_method = models.CharField(
+        max_length=16, choices=MatchMethod.choices, blank=True, default=""
+    )
+    confidence = models.FloatField(null=True, blank=True)
+    # Review queue suggestions: [{"seriesId": int, "title": str, "score": float}].
+    candidates = models.JSONField(default=list, blank=True)
+    volume_spans = models.JSONField(default=list, blank=True)
+    chapter_spans = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_kind", "external_id"], name="release_unique_upstream_post"
+            ),
+        ]
+        indexes = [
+            # Series detail: its releases, newest first.
+            models.Index(fields=["series", "posted_at"], name="release_series_posted_idx"),
+            # Review queue and the admin release list filtered by resolution.
+            models.Index(fields=["resolution", "observed_at"], name="release_resolution_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SourceState(models.Model):
+    """What happened the last time a configured source was polled."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, default="nyaa")
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    last_summary = models.JSONField(default=dict, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

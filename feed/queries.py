@@ -1,0 +1,151 @@
+"""The feed's one query: filters, search and sort, all in SQL.
+
+The feed page, the `/series` API and exports all call `parse_filters` then
+`series_queryset`, so a filter means the same thing everywhere and pagination
+and totals are always computed by the database.
+
+The Codex ownership filter is admin-only: `parse_filters` drops it for
+everyone else, so it can never be used to probe the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from django.db.models import F, QuerySet
+
+from codex_sync import overlay
+from feed.models import Series, SeriesKind, SeriesStatus
+from feed.search import filter_by_query
+
+# sort key → (column, tie-breaker). Every column has a matching (column, id) index.
+SORTS: dict[str, str] = {
+    "last_release": "last_release_at",
+    "first_seen": "first_seen_at",
+    "highest_volume": "highest_volume",
+    "highest_chapter": "highest_chapter",
+    "title": "sort_title",
+}
+DEFAULT_ORDER = {"title": "asc"}  # every other sort defaults to newest/largest first
+SORT_ALIASES = {
+    "lastReleaseAt": "last_release",
+    "firstSeenAt": "first_seen",
+    "highestVolume": "highest_volume",
+    "highestChapter": "highest_chapter",
+    "canonicalTitle": "title",
+}
+
+MAX_QUERY_LENGTH = 200
+
+
+def _as_list(params: Mapping, key: str) -> list[str]:
+    """Comma-separated and/or repeated parameters, trimmed, in order, without repeats."""
+    if hasattr(params, "getlist"):
+        raw = params.getlist(key)
+    else:
+        value = params.get(key)
+        raw = value if isinstance(value, list | tuple) else [value] if value else []
+    values: list[str] = []
+    for chunk in raw:
+        for part in str(chunk).split(","):
+            part = part.strip()
+            if part and part not in values:
+                values.append(part)
+    return values
+
+
+def _as_bool(value: object) -> bool | None:
+    if value is None or value == "":
+        return None
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off"}:
+        return False
+    return None
+
+
+@dataclass(frozen=True)
+class SeriesFilters:
+    """What the reader asked for, already validated. Unknown values are dropped."""
+
+    q: str = ""
+    kinds: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    has_releases: bool | None = None
+    sort: str = "last_release"
+    order: str = "desc"
+    codex_statuses: tuple[str, ...] = field(default=())
+
+    def as_query_params(self) -> dict[str, str]:
+        """The filters back as URL parameters (for pagination links and 'export this view')."""
+        params: dict[str, str] = {}
+        if self.q:
+            params["q"] = self.q
+        if self.kinds:
+            params["kind"] = ",".join(self.kinds)
+        if self.statuses:
+            params["status"] = ",".join(self.statuses)
+        if self.has_releases is not None:
+            params["hasReleases"] = "true" if self.has_releases else "false"
+        if self.sort != "last_release":
+            params["sort"] = self.sort
+        if self.order != DEFAULT_ORDER.get(self.sort, "desc"):
+            params["order"] = self.order
+        if self.codex_statuses:
+            params["codexStatus"] = ",".join(self.codex_statuses)
+        return params
+
+
+def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
+    """Read feed filters from query parameters (camelCase or snake_case)."""
+    kinds = tuple(k for k in _as_list(params, "kind") if k in SeriesKind.values)
+    statuses = tuple(s for s in _as_list(params, "status") if s in SeriesStatus.values)
+    has_releases = _as_bool(params.get("hasReleases", params.get("has_releases")))
+    sort = str(params.get("sort") or "last_release")
+    sort = SORT_ALIASES.get(sort, sort)
+    if sort not in SORTS:
+        sort = "last_release"
+    order = str(params.get("order") or DEFAULT_ORDER.get(sort, "desc")).lower()
+    if order not in {"asc", "desc"}:
+        order = DEFAULT_ORDER.get(sort, "desc")
+    codex_statuses: tuple[str, ...] = ()
+    if is_admin:
+        # Admin-only: for anyone else the parameter is silently ignored.
+        codex_statuses = tuple(overlay.parse_codex_statuses(_as_list(params, "codexStatus")))
+    query = str(params.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    return SeriesFilters(
+        q=query,
+        kinds=kinds,
+        statuses=statuses,
+        has_releases=has_releases,
+        sort=sort,
+        order=order,
+        codex_statuses=codex_statuses,
+    )
+
+
+def series_queryset(filters: SeriesFilters, *, is_admin: bool) -> QuerySet[Series]:
+    """Series matching `filters`, sorted; the Codex overlay annotated for admins only."""
+    queryset = Series.objects.all()
+    if filters.q:
+        queryset = filter_by_query(queryset, filters.q)
+    if filters.kinds:
+        queryset = queryset.filter(kind__in=filters.kinds)
+    if filters.statuses:
+        queryset = queryset.filter(status__in=filters.statuses)
+    if filters.has_releases is True:
+        queryset = queryset.filter(release_count__gt=0)
+    elif filters.has_releases is False:
+        queryset = queryset.filter(release_count=0)
+    if is_admin:
+        queryset = overlay.with_codex(queryset)
+        if filters.codex_statuses:
+            queryset = overlay.filter_by_codex_status(queryset, filters.codex_statuses)
+    column = F(SORTS[filters.sort])
+    if filters.order == "desc":
+        ordering = [column.desc(nulls_last=True), F("id").desc()]
+    else:
+        ordering = [column.asc(nulls_last=True), F("id").asc()]
+    return queryset.order_by(*ordering)

@@ -1,0 +1,145 @@
+"""Access tiers: who is the admin, and who may read.
+
+Every privacy guarantee hangs on one decision made once per request,
+`is_admin(request)`: a logged-in staff user, or an API call carrying
+`Authorization: Bearer <auth.admin_token>`. Views, serializers, templates and
+filters all ask this function (or `request.is_admin`, which the middleware sets
+from it) and nothing else.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest
+from rest_framework import authentication, exceptions, permissions
+
+
+def _bearer_token(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _matches(candidate: str | None, secret: str | None) -> bool:
+    """Constant-time comparison; an unset secret never matches."""
+    if not candidate or not secret:
+        return False
+    return hmac.compare_digest(candidate.encode(), secret.encode())
+
+
+def has_admin_token(request: HttpRequest) -> bool:
+    return _matches(_bearer_token(request), settings.TSUNDOKU.auth["admin_token"])
+
+
+def is_admin(request: HttpRequest) -> bool:
+    """The one admin decision: staff session, or the admin bearer token."""
+    cached = getattr(request, "_tsundoku_is_admin", None)
+    if cached is not None:
+        return cached
+    user = getattr(request, "user", None)
+    decision = bool(user is not None and user.is_authenticated and user.is_staff)
+    decision = decision or has_admin_token(request)
+    request._tsundoku_is_admin = decision
+    return decision
+
+
+def may_read(request: HttpRequest) -> bool:
+    """Read tier: open, unless `auth.read_requires_auth` asks for a key or login."""
+    auth = settings.TSUNDOKU.auth
+    if not auth["read_requires_auth"] or is_admin(request):
+        return True
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return True
+    presented = request.META.get("HTTP_X_API_KEY") or _bearer_token(request)
+    return _matches(presented, auth["api_key"])
+
+
+class AccessTierMiddleware:
+    """Sets `request.is_admin` for views and templates; gates reads when configured.
+
+    Pages answer an unauthenticated reader by redirecting to the login page;
+    the API answers 401 itself (through `ReadTier`) so it can use the JSON
+    error envelope.
+    """
+
+    OPEN_PREFIXES = ("/accounts/", "/admin/", "/static/", "/api/")
+    OPEN_PATHS = ("/health",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        request.is_admin = is_admin(request)
+        path = request.path
+        gated = not path.startswith(self.OPEN_PREFIXES) and path not in self.OPEN_PATHS
+        if gated and not may_read(request):
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path())
+        return self.get_response(request)
+
+
+def access_tier(request: HttpRequest) -> dict[str, bool]:
+    """Template context: `is_admin` for every template."""
+    return {"is_admin": is_admin(request)}
+
+
+class AdminTokenUser(AnonymousUser):
+    """The identity behind a valid admin bearer token (API only)."""
+
+    is_staff = True
+
+    @property
+    def is_authenticated(self) -> bool:  # type: ignore[override]
+        return True
+
+    def __str__(self) -> str:
+        return "admin-token"
+
+
+class AdminTokenAuthentication(authentication.BaseAuthentication):
+    """DRF: `Authorization: Bearer <auth.admin_token>` authenticates as the admin.
+
+    A bearer that is not the admin token is left alone (it may be the read
+    key, which `ReadTier` checks); it is not an error here.
+    """
+
+    def authenticate(self, request):
+        if has_admin_token(request._request):
+            return AdminTokenUser(), None
+        return None
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="tsundoku"'
+
+
+class ReadTier(permissions.BasePermission):
+    """Default API permission: anyone, unless reads require auth."""
+
+    def has_permission(self, request, view) -> bool:
+        if may_read(request._request):
+            return True
+        raise exceptions.NotAuthenticated(
+            "This tsundoku requires an API key (X-API-Key) or a login to read."
+        )
+
+
+class IsAdmin(permissions.BasePermission):
+    """Admin-only endpoints. 401 for everyone else; 503 when the token route is unset."""
+
+    def has_permission(self, request, view) -> bool:
+        if is_admin(request._request) or request.user.is_staff:
+            return True
+        if _bearer_token(request._request) and not settings.TSUNDOKU.auth["admin_token"]:
+            from tsundoku.api_errors import Misconfigured
+
+            raise Misconfigured(
+                "Admin API access by token needs auth.admin_token to be configured."
+            )
+        raise exceptions.NotAuthenticated("Admin credentials required.")

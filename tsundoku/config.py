@@ -1,0 +1,337 @@
+"""Layered configuration: defaults → TOML file → .env file → process environment.
+
+Every value tsundoku reads from the operator passes through here and is
+validated once, at start-up. A bad value raises `ConfigError` naming the key
+(`codex.timeout_seconds`, or the environment variable that carried it) so
+every entry point — manage.py commands, the web server, the worker — refuses
+to start with the same clear message instead of failing later at each tick.
+
+Environment variables are `TSUNDOKU_<SECTION>__<KEY>` (double underscore
+nests), e.g. `TSUNDOKU_CODEX__API_KEY`. `[[sources]]` is a list of tables and
+comes from the TOML file only.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import environ
+from croniter import croniter
+from django.core.exceptions import ImproperlyConfigured
+
+ENV_PREFIX = "TSUNDOKU_"
+
+
+class ConfigError(ImproperlyConfigured):
+    """A configuration value is missing or malformed; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One scalar setting: its type and built-in default."""
+
+    kind: type
+    default: Any
+    secret: bool = False
+
+
+# The schema: section → key → Setting. Secrets have no default (None).
+SCHEMA: dict[str, dict[str, Setting]] = {
+    "server": {
+        "debug": Setting(bool, False),
+        "secret_key": Setting(str, None, secret=True),
+        "allowed_hosts": Setting(list, ["127.0.0.1", "localhost"]),
+        "csrf_trusted_origins": Setting(list, []),
+        "time_zone": Setting(str, "UTC"),
+        "public_url": Setting(str, ""),
+    },
+    "storage": {
+        "data_dir": Setting(str, "./data"),
+    },
+    "auth": {
+        "admin_token": Setting(str, None, secret=True),
+        "api_key": Setting(str, None, secret=True),
+        "read_requires_auth": Setting(bool, False),
+    },
+    "codex": {
+        "enabled": Setting(bool, False),
+        "base_url": Setting(str, ""),
+        "api_key": Setting(str, None, secret=True),
+        "sync_cron": Setting(str, None),
+        "timeout_seconds": Setting(float, 30.0),
+        "page_size": Setting(int, 500),
+    },
+    "ingestion": {
+        "resolve_threshold": Setting(float, 0.85),
+        "review_threshold": Setting(float, 0.55),
+        "timeout_seconds": Setting(float, 30.0),
+        "max_retries": Setting(int, 3),
+    },
+    "exports": {
+        "retention_days": Setting(int, 7),
+        "max_concurrent_per_user": Setting(int, 3),
+    },
+    "logging": {
+        "level": Setting(str, "INFO"),
+    },
+}
+
+SOURCE_KINDS = ("nyaa",)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+CODEX_MAX_PAGE_SIZE = 500  # Codex silently clamps larger pages to 500
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    kind: str
+    name: str
+    feed_url: str
+    cron: str | None
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class Config:
+    """The validated configuration. Sections are plain dicts of typed values."""
+
+    server: dict[str, Any]
+    storage: dict[str, Any]
+    auth: dict[str, Any]
+    codex: dict[str, Any]
+    ingestion: dict[str, Any]
+    exports: dict[str, Any]
+    logging: dict[str, Any]
+    sources: tuple[SourceConfig, ...] = field(default_factory=tuple)
+    config_file: Path | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return Path(self.storage["data_dir"]).resolve()
+
+
+def _coerce(value: Any, setting: Setting, key: str) -> Any:
+    """Turn a TOML or environment value into the setting's type, or raise naming `key`."""
+    if value is None:
+        return None
+    kind = setting.kind
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in {"1", "true", "yes", "on"}:
+            return True
+        if text in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{key}: expected true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{key}: expected an integer, got {value!r}") from None
+    if kind is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        try:
+            return float(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+    if kind is list:
+        if isinstance(value, list):
+            return [str(item) for item in value]
+        return [part.strip() for part in str(value).split(",") if part.strip()]
+    if isinstance(value, dict | list):
+        raise ConfigError(f"{key}: expected text, got a {type(value).__name__}")
+    return str(value)
+
+
+def _describe(section: str, key: str, origin: Mapping[str, str]) -> str:
+    """Name a key the way the operator wrote it: TOML path, plus env var if that won."""
+    dotted = f"{section}.{key}"
+    env_name = origin.get(dotted)
+    return f"{dotted} (from {env_name})" if env_name else dotted
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"TSUNDOKU_CONFIG: config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+
+
+def _validate_cron(expression: str | None, key: str) -> str | None:
+    if expression is None or not expression.strip():
+        return None
+    expression = expression.strip()
+    if not croniter.is_valid(expression):
+        raise ConfigError(f"{key}: {expression!r} is not a valid cron expression")
+    return expression
+
+
+def _read_sources(raw: Any) -> tuple[SourceConfig, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise ConfigError("sources: expected a list of [[sources]] tables")
+    sources: list[SourceConfig] = []
+    seen: set[str] = set()
+    for index, entry in enumerate(raw):
+        where = f"sources[{index}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: expected a table")
+        unknown = set(entry) - {"kind", "name", "feed_url", "cron", "enabled"}
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+        kind = str(entry.get("kind", "nyaa")).strip().lower()
+        if kind not in SOURCE_KINDS:
+            raise ConfigError(f"{where}.kind: {kind!r} is not one of {', '.join(SOURCE_KINDS)}")
+        name = str(entry.get("name", "")).strip()
+        if not name:
+            raise ConfigError(f"{where}.name: required")
+        if name in seen:
+            raise ConfigError(f"{where}.name: {name!r} is used by another source")
+        seen.add(name)
+        feed_url = str(entry.get("feed_url", "")).strip()
+        if not feed_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}.feed_url: expected an http(s) URL, got {feed_url!r}")
+        sources.append(
+            SourceConfig(
+                kind=kind,
+                name=name,
+                feed_url=feed_url,
+                cron=_validate_cron(entry.get("cron"), f"{where}.cron"),
+                enabled=_coerce(
+                    entry.get("enabled", True), Setting(bool, True), f"{where}.enabled"
+                ),
+            )
+        )
+    return tuple(sources)
+
+
+def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, str]) -> None:
+    """Cross-field rules; each error names the key the operator must fix."""
+    codex = sections["codex"]
+    codex["base_url"] = (codex["base_url"] or "").strip().rstrip("/")
+    if codex["enabled"]:
+        for key in ("base_url", "api_key"):
+            if not (codex[key] or "").strip():
+                raise ConfigError(
+                    f"codex.{key} is required when codex.enabled is true "
+                    f"(set it in the TOML file or TSUNDOKU_CODEX__{key.upper()})"
+                )
+        if not codex["base_url"].startswith(("http://", "https://")):
+            raise ConfigError(f"{_describe('codex', 'base_url', origin)}: expected an http(s) URL")
+    if codex["timeout_seconds"] <= 0:
+        raise ConfigError(f"{_describe('codex', 'timeout_seconds', origin)}: must be positive")
+    if not 1 <= codex["page_size"] <= CODEX_MAX_PAGE_SIZE:
+        raise ConfigError(
+            f"{_describe('codex', 'page_size', origin)}: must be between 1 and "
+            f"{CODEX_MAX_PAGE_SIZE} (Codex's maximum)"
+        )
+    codex["sync_cron"] = _validate_cron(codex["sync_cron"], _describe("codex", "sync_cron", origin))
+
+    ingestion = sections["ingestion"]
+    for key in ("resolve_threshold", "review_threshold"):
+        if not 0 <= ingestion[key] <= 1:
+            raise ConfigError(f"{_describe('ingestion', key, origin)}: must be between 0 and 1")
+    if ingestion["review_threshold"] > ingestion["resolve_threshold"]:
+        raise ConfigError(
+            "ingestion.review_threshold: must not be above ingestion.resolve_threshold"
+        )
+    if ingestion["timeout_seconds"] <= 0:
+        raise ConfigError(f"{_describe('ingestion', 'timeout_seconds', origin)}: must be positive")
+    if ingestion["max_retries"] < 0:
+        raise ConfigError(f"{_describe('ingestion', 'max_retries', origin)}: must be 0 or more")
+
+    for key in ("retention_days", "max_concurrent_per_user"):
+        if sections["exports"][key] < 1:
+            raise ConfigError(f"{_describe('exports', key, origin)}: must be 1 or more")
+
+    level = sections["logging"]["level"].upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(
+            f"{_describe('logging', 'level', origin)}: {level!r} is not one of "
+            f"{', '.join(LOG_LEVELS)}"
+        )
+    sections["logging"]["level"] = level
+
+    auth = sections["auth"]
+    for key in ("admin_token", "api_key"):
+        value = auth[key]
+        auth[key] = value.strip() if value and value.strip() else None
+
+
+def load_config(
+    environ_map: Mapping[str, str] | None = None,
+    *,
+    base_dir: Path | None = None,
+) -> Config:
+    """Read and validate the whole configuration.
+
+    `environ_map` defaults to `os.environ` after the `.env` file has been read
+    into it (process environment wins over `.env`, as django-environ does).
+    """
+    base_dir = base_dir or Path.cwd()
+    if environ_map is None:
+        env_file = Path(os.environ.get("TSUNDOKU_ENV_FILE", base_dir / ".env"))
+        if env_file.is_file():
+            environ.Env.read_env(str(env_file), overwrite=False)
+        environ_map = os.environ
+
+    config_path: Path | None = None
+    if environ_map.get("TSUNDOKU_CONFIG"):
+        config_path = Path(environ_map["TSUNDOKU_CONFIG"]).expanduser()
+    elif (base_dir / "tsundoku.toml").is_file():
+        config_path = base_dir / "tsundoku.toml"
+    document = _read_toml(config_path) if config_path else {}
+
+    unknown_sections = set(document) - set(SCHEMA) - {"sources"}
+    if unknown_sections:
+        raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown_sections))}")
+
+    sections: dict[str, dict[str, Any]] = {}
+    origin: dict[str, str] = {}
+    for section, settings in SCHEMA.items():
+        from_file = document.get(section, {})
+        if not isinstance(from_file, dict):
+            raise ConfigError(f"[{section}]: expected a table")
+        unknown = set(from_file) - set(settings)
+        if unknown:
+            raise ConfigError(f"{section}: unknown key(s) {', '.join(sorted(unknown))}")
+        values: dict[str, Any] = {}
+        for key, setting in settings.items():
+            env_name = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
+            if env_name in environ_map:
+                raw, where = environ_map[env_name], env_name
+                origin[f"{section}.{key}"] = env_name
+            else:
+                raw, where = from_file.get(key, setting.default), f"{section}.{key}"
+            values[key] = _coerce(raw, setting, where)
+        sections[section] = values
+
+    _check_sections(sections, origin)
+    return Config(
+        **sections,
+        sources=_read_sources(document.get("sources")),
+        config_file=config_path,
+    )
+
+
+def secret_values(config: Config) -> list[str]:
+    """Every configured secret, for log redaction and leak tests."""
+    found = []
+    for section, settings in SCHEMA.items():
+        for key, setting in settings.items():
+            value = getattr(config, section).get(key)
+            if setting.secret and value:
+                found.append(str(value))
+    return found

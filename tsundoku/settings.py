@@ -1,0 +1,204 @@
+"""Django settings for tsundoku.
+
+Everything the operator can change comes from `tsundoku.config` (defaults →
+TOML → .env → environment), validated once here at import: a bad value stops
+every entry point — manage.py, the web server, the worker — with the key's name.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import environ
+
+from tsundoku.config import load_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+TSUNDOKU = load_config(base_dir=Path(os.environ.get("TSUNDOKU_BASE_DIR", BASE_DIR)))
+DATA_DIR = TSUNDOKU.data_dir
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """The configured key, else one generated once and kept in the data dir.
+
+    A self-hosted app should not ship a shared default key, and asking every
+    operator to invent one is friction; a per-install file gives both.
+    """
+    if TSUNDOKU.server["secret_key"]:
+        return TSUNDOKU.server["secret_key"]
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = TSUNDOKU.server["debug"]
+ALLOWED_HOSTS = TSUNDOKU.server["allowed_hosts"]
+CSRF_TRUSTED_ORIGINS = TSUNDOKU.server["csrf_trusted_origins"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_q",
+    "feed",
+    "codex_sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tsundoku.access.AccessTierMiddleware",
+]
+
+ROOT_URLCONF = "tsundoku.urls"
+WSGI_APPLICATION = "tsundoku.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "tsundoku.access.access_tier",
+            ],
+        },
+    },
+]
+
+# SQLite under the data dir unless DATABASE_URL says otherwise (PostgreSQL works
+# through the same setting). WAL lets the web server read while the worker
+# writes; IMMEDIATE transactions avoid "database is locked" on upgrade-to-write.
+_env = environ.Env()
+_default_sqlite = f"sqlite:///{DATA_DIR / 'tsundoku.sqlite3'}"
+DATABASES = {"default": _env.db_url("DATABASE_URL", default=_default_sqlite)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["TEST"] = {"NAME": None}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "feed:index"
+LOGOUT_REDIRECT_URL = "feed:index"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = TSUNDOKU.server["time_zone"]
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the finders (no collectstatic step needed to run).
+WHITENOISE_USE_FINDERS = True
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # the little JS on admin pages reads it for POSTs
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tsundoku.access.AdminTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["tsundoku.access.ReadTier"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "tsundoku.api_errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "tsundoku API",
+    "DESCRIPTION": (
+        "Self-hosted manga discovery. Admin-only fields and endpoints need a staff "
+        "session or `Authorization: Bearer <auth.admin_token>`."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "adminToken": {"type": "http", "scheme": "bearer"},
+            "readKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        }
+    },
+}
+
+# django-q2 uses the Django database as its broker: no Redis to run. On SQLite
+# one worker avoids write contention; retry must exceed timeout or a slow task
+# is started twice.
+Q_CLUSTER = {
+    "name": "tsundoku",
+    "orm": "default",
+    "workers": 1 if DATABASES["default"]["ENGINE"].endswith("sqlite3") else 2,
+    "timeout": 1800,
+    "retry": 2100,
+    "max_attempts": 1,
+    "catch_up": False,
+    "ack_failures": True,
+    "save_limit": 500,
+    "poll": 2,
+    "label": "Background tasks",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "tsundoku.logging.RedactSecretsFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": TSUNDOKU.logging["level"]},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "urllib3": {"level": "WARNING"},
+    },
+}

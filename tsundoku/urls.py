@@ -1,0 +1,28 @@
+"""URL root: pages, the JSON API under /api/v1, the schema and its docs, the admin."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from tsundoku.api_errors import json_error
+
+api_v1 = [
+    path("", include("feed.api.urls")),
+    path("", include("codex_sync.api.urls")),
+    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    re_path(r"^.*$", lambda request: json_error("not_found", "No such API route.", 404)),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("api/v1/", include(api_v1)),
+    path("codex/", include("codex_sync.urls")),
+    path("", include("feed.urls")),
+]
