@@ -15,7 +15,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from feed.models import Release, Resolution, Series
-from feed.spans import highest, merge_spans
+from feed.spans import highest, merge_spans, spans_to_json
 
 # Chunk size for `IN (...)` lists: SQLite's variable limit is generous on
 # modern builds, but large imports should not build a 100k-element statement.
@@ -33,11 +33,6 @@ DERIVED_FIELDS = (
 
 def _as_spans(raw: Iterable) -> list[tuple[float, float]]:
     return [(float(start), float(end)) for start, end in raw]
-
-
-def _json_spans(spans: list[tuple[float, float]]) -> list[list[float | int]]:
-    """Whole numbers as ints so stored JSON reads `[1, 5]`, not `[1.0, 5.0]`."""
-    return [[int(x) if float(x).is_integer() else x for x in span] for span in spans]
 
 
 def recompute_coverage(series_ids: Iterable[int]) -> int:
@@ -69,7 +64,7 @@ def _recompute_chunk(ids: list[int]) -> int:
         volumes = merge_spans(volume_spans.get(series.id, []))
         chapters = merge_spans(chapter_spans.get(series.id, []))
         stats = aggregates.get(series.id, {})
-        volume_json, chapter_json = _json_spans(volumes), _json_spans(chapters)
+        volume_json, chapter_json = spans_to_json(volumes), spans_to_json(chapters)
         coverage_changed = (
             volume_json != series.volume_coverage or chapter_json != series.chapter_coverage
         )

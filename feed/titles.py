@@ -35,6 +35,11 @@ _PUNCTUATION_RE = re.compile(r"[\W_]+")
 _LATIN_DIACRITIC_RE = re.compile("[\u0300-\u036f]")
 
 
+def fold_text(text: str) -> str:
+    """Case-, width- and accent-folded text with single spaces: the form searches compare."""
+    return " ".join(_strip_accents(unicodedata.normalize("NFKC", text or "")).casefold().split())
+
+
 def clean_title(text: str) -> str:
     """Reduce a title to lower-case words of the series name, for fuzzy matching."""
     text = unicodedata.normalize("NFKC", text)

@@ -1,0 +1,98 @@
+"""Fixtures shared by the whole suite: reference data, tiers, catalog builders."""
+
+from __future__ import annotations
+
+import os
+from itertools import count
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+ADMIN_TOKEN = "test-admin-token-7f3a"
+READ_KEY = "test-read-key-91bc"
+CODEX_KEY = "codex-key-SECRET-d41d8cd9"
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """The read-only reference data (`../shared/`): Codex spec + fixtures, Nyaa sample."""
+    path = Path(os.environ.get("TSUNDOKU_SHARED_DIR", REPO_DIR.parent / "shared"))
+    if not (path / "SPEC.md").is_file():
+        pytest.fail(f"reference data not found at {path} (set TSUNDOKU_SHARED_DIR)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def nyaa_sample(shared_dir: Path) -> bytes:
+    return (shared_dir / "nyaa" / "nyaa_rss_sample.xml").read_bytes()
+
+
+_titles = count(1)
+
+
+@pytest.fixture
+def make_series(db):
+    """Build a catalog series: `make_series("Berserk", anilist="30002", highest_volume=41)`."""
+    from feed.models import ExternalId, Series
+
+    def build(title: str | None = None, **fields):
+        external = {
+            provider: fields.pop(provider)
+            for provider in list(fields)
+            if provider in {"mangabaka", "anilist", "mal", "mangaupdates", "mangadex", "kitsu"}
+        }
+        series = Series.objects.create(canonical_title=title or f"Series {next(_titles)}", **fields)
+        for provider, external_id in external.items():
+            ExternalId.objects.create(series=series, provider=provider, external_id=external_id)
+        return series
+
+    return build
+
+
+@pytest.fixture
+def staff_user(db, django_user_model):
+    return django_user_model.objects.create_user(
+        username="admin", password="admin-password-1", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def admin_client(client, staff_user):
+    """Django test client logged in as a staff user (the web admin tier)."""
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    """Anonymous API client (the read tier)."""
+    return APIClient()
+
+
+@pytest.fixture
+def admin_api() -> APIClient:
+    """API client carrying the admin bearer token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {ADMIN_TOKEN}")
+    return client
+
+
+@pytest.fixture
+def tsundoku_config(settings):
+    """Change config sections for one test: `tsundoku_config(codex={"enabled": False})`."""
+    import dataclasses
+
+    def change(**sections):
+        current = settings.TSUNDOKU
+        updated = {name: {**getattr(current, name), **values} for name, values in sections.items()}
+        settings.TSUNDOKU = dataclasses.replace(current, **updated)
+        return settings.TSUNDOKU
+
+    return change
+
+
+def codex_base_url() -> str:
+    return settings.TSUNDOKU.codex["base_url"]
