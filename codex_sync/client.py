@@ -595,7 +595,9 @@ def _whole_number(value: Any, field: str, series_id: str) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    logger.warning("Codex series %s: %s=%r is not a whole number; ignoring it", series_id, field, value)
+    logger.warning(
+        "Codex series %s: %s=%r is not a whole number; ignoring it", series_id, field, value
+    )
     return None
 
 

@@ -7,7 +7,6 @@ every entry point — manage.py, the web server, the worker — with the key's n
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -17,7 +16,8 @@ from tsundoku.config import load_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-TSUNDOKU = load_config(base_dir=Path(os.environ.get("TSUNDOKU_BASE_DIR", BASE_DIR)))
+# `./tsundoku.toml`, `./.env` and the default `./data` are relative to the working directory.
+TSUNDOKU = load_config(base_dir=Path.cwd())
 DATA_DIR = TSUNDOKU.data_dir
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 

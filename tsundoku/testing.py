@@ -17,7 +17,9 @@ for name in [name for name in os.environ if name.startswith("TSUNDOKU_")]:
     del os.environ[name]
 os.environ.pop("DATABASE_URL", None)
 
-os.environ["TSUNDOKU_CONFIG"] = str(Path(__file__).resolve().parent.parent / "tests" / "tsundoku.test.toml")
+os.environ["TSUNDOKU_CONFIG"] = str(
+    Path(__file__).resolve().parent.parent / "tests" / "tsundoku.test.toml"
+)
 os.environ["TSUNDOKU_ENV_FILE"] = os.devnull
 os.environ["TSUNDOKU_STORAGE__DATA_DIR"] = tempfile.mkdtemp(prefix="tsundoku-test-")
 if _test_database_url:

@@ -1,0 +1,87 @@
+"""Template tags for the Codex overlay: the badge, and the admin panel on a series page.
+
+Both render nothing at all for the read tier: the overlay is left out on the
+server, never hidden with CSS. The badge also stays hidden until the first
+successful sweep, so an admin never sees badges built from a half-set-up link table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import template
+
+from codex_sync import overlay
+from codex_sync.status import CodexStatus
+from feed.templatetags.feed_tags import format_number
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class Badge:
+    status: str
+    label: str
+    meaning: str
+    tooltip: str
+
+
+# status → (label, meaning). SPEC §5.4.
+BADGES: dict[str, tuple[str, str]] = {
+    CodexStatus.COMPLETE: ("🟢 owned", "On Codex and caught up"),
+    CodexStatus.BEHIND: ("🔵 behind", "Newer volumes/chapters surfaced than Codex owns"),
+    CodexStatus.PRESENT: ("⚪ owned?", "On Codex, but counts can't be compared"),
+    CodexStatus.IGNORED: ("tracking off", "Completion tracking muted"),
+}
+
+
+def badge_for(status: str | None, volumes_owned: int | None) -> Badge | None:
+    """The badge for a status; None when the series is not on Codex."""
+    if status not in BADGES:
+        return None
+    label, meaning = BADGES[status]
+    tooltip = meaning if volumes_owned is None else f"{meaning} · ~{volumes_owned} owned"
+    return Badge(status=status, label=label, meaning=meaning, tooltip=tooltip)
+
+
+def _synced(context) -> bool:
+    """Has a sweep ever succeeded? Asked once per request, however many badges render."""
+    request = context.get("request")
+    if request is None:
+        return overlay.last_synced_at() is not None
+    if not hasattr(request, "_codex_synced_at"):
+        request._codex_synced_at = overlay.last_synced_at()
+    return request._codex_synced_at is not None
+
+
+@register.inclusion_tag("codex_sync/badge.html", takes_context=True)
+def codex_badge(context, series):
+    """🟢/🔵/⚪/tracking-off badge linking to the series in Codex (admin only)."""
+    if not context.get("is_admin") or not _synced(context):
+        return {"badge": None}
+    link = overlay.link_of(series)
+    if link is None:
+        return {"badge": None}
+    return {
+        "badge": badge_for(overlay.status_of(series), link.volumes_owned),
+        "url": overlay.series_url(link.codex_series_uuid),
+    }
+
+
+@register.inclusion_tag("codex_sync/series_panel.html", takes_context=True)
+def codex_series_panel(context, series):
+    """The admin's Codex box on a series page: counts, hand-link form, tracking toggle."""
+    if not context.get("is_admin"):
+        return {"show": False}
+    link = overlay.link_of(series)
+    return {
+        "show": True,
+        "series": series,
+        "link": link,
+        "url": overlay.series_url(link.codex_series_uuid) if link else None,
+        "badge": badge_for(overlay.status_of(series), link.volumes_owned) if link else None,
+        "local_max_volume": format_number(link.local_max_volume) if link else None,
+        "local_max_chapter": format_number(link.local_max_chapter) if link else None,
+        "enabled": overlay.enabled(),
+        "csrf_token": context.get("csrf_token"),
+    }

@@ -1,0 +1,86 @@
+"""Page-number pagination shared by the feed page and the JSON API.
+
+Framework-neutral on purpose: it takes a queryset and two integers and costs
+exactly one COUNT and one LIMIT/OFFSET query, whoever calls it. Reading the
+numbers from a request (lenient for pages, strict for the API) is the caller's
+business; `clamp_page` and `clamp_page_size` are the shared bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+from typing import Any
+
+from django.db.models import QuerySet
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of results and where it sits in the whole."""
+
+    items: list[Any]
+    page: int
+    page_size: int
+    total: int
+    pages: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first item on this page (0 when the page is empty)."""
+        return (self.page - 1) * self.page_size + 1 if self.items else 0
+
+    @property
+    def last_index(self) -> int:
+        return self.first_index + len(self.items) - 1 if self.items else 0
+
+
+def clamp_page(page: int | None) -> int:
+    """Pages are 1-based; anything below 1 (or missing) is the first page."""
+    return max(1, page or 1)
+
+
+def clamp_page_size(page_size: int | None) -> int:
+    """Default 50, at least 1, at most 200."""
+    if page_size is None:
+        return DEFAULT_PAGE_SIZE
+    return min(MAX_PAGE_SIZE, max(1, page_size))
+
+
+def paginate(queryset: QuerySet, page: int | None, page_size: int | None = None) -> Page:
+    """Slice `queryset` to one page: one COUNT, one SELECT.
+
+    A page past the end is empty rather than an error, with `total` and
+    `pages` still right, so a client that paged while rows vanished can see why.
+    """
+    page = clamp_page(page)
+    page_size = clamp_page_size(page_size)
+    total = queryset.count()
+    offset = (page - 1) * page_size
+    items = list(queryset[offset : offset + page_size]) if offset < total else []
+    return Page(
+        items=items,
+        page=page,
+        page_size=page_size,
+        total=total,
+        pages=max(1, ceil(total / page_size)),
+    )
+
+
+def int_or_none(value: object) -> int | None:
+    """A query-string number, or None when it is missing or not an integer."""
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,170 @@
+"""Layered configuration: defaults → TOML → .env → environment, validated with key names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tsundoku.config import SCHEMA, ConfigError, load_config
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_defaults_apply_without_any_file(tmp_path):
+    config = load_config({}, base_dir=tmp_path)
+    assert config.codex["enabled"] is False
+    assert config.codex["page_size"] == 500
+    assert config.codex["timeout_seconds"] == 30
+    assert config.codex["sync_cron"] is None
+    assert config.auth["admin_token"] is None
+    assert config.sources == ()
+
+
+def test_toml_overrides_defaults_and_environment_overrides_toml(tmp_path):
+    toml = write(tmp_path / "t.toml", "[codex]\npage_size = 200\ntimeout_seconds = 12\n")
+    config = load_config(
+        {"TSUNDOKU_CONFIG": str(toml), "TSUNDOKU_CODEX__PAGE_SIZE": "100"}, base_dir=tmp_path
+    )
+    assert config.codex["page_size"] == 100
+    assert config.codex["timeout_seconds"] == 12
+
+
+def test_tsundoku_toml_in_the_working_directory_is_read_when_no_path_is_given(tmp_path):
+    write(tmp_path / "tsundoku.toml", '[logging]\nlevel = "debug"\n')
+    assert load_config({}, base_dir=tmp_path).logging["level"] == "DEBUG"
+
+
+def test_dotenv_values_apply_but_the_process_environment_wins(tmp_path, monkeypatch):
+    for name in [n for n in os.environ if n.startswith("TSUNDOKU_")]:
+        monkeypatch.delenv(name)
+    write(
+        tmp_path / ".env",
+        "TSUNDOKU_CODEX__PAGE_SIZE=250\nTSUNDOKU_INGESTION__MAX_RETRIES=7\n",
+    )
+    monkeypatch.setenv("TSUNDOKU_ENV_FILE", str(tmp_path / ".env"))
+    monkeypatch.setenv("TSUNDOKU_INGESTION__MAX_RETRIES", "1")
+    config = load_config(base_dir=tmp_path)
+    assert config.codex["page_size"] == 250
+    assert config.ingestion["max_retries"] == 1
+
+
+def test_base_url_is_normalised_without_trailing_slash(tmp_path):
+    config = load_config(
+        {
+            "TSUNDOKU_CODEX__ENABLED": "true",
+            "TSUNDOKU_CODEX__BASE_URL": "https://codex.example.com/ ",
+            "TSUNDOKU_CODEX__API_KEY": "k",
+        },
+        base_dir=tmp_path,
+    )
+    assert config.codex["base_url"] == "https://codex.example.com"
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"TSUNDOKU_CODEX__PAGE_SIZE": "lots"}, "TSUNDOKU_CODEX__PAGE_SIZE"),
+        ({"TSUNDOKU_CODEX__PAGE_SIZE": "900"}, "codex.page_size"),
+        ({"TSUNDOKU_CODEX__ENABLED": "maybe"}, "TSUNDOKU_CODEX__ENABLED"),
+        ({"TSUNDOKU_CODEX__TIMEOUT_SECONDS": "-1"}, "codex.timeout_seconds"),
+        ({"TSUNDOKU_CODEX__SYNC_CRON": "every hour"}, "codex.sync_cron"),
+        ({"TSUNDOKU_INGESTION__RESOLVE_THRESHOLD": "1.5"}, "ingestion.resolve_threshold"),
+        ({"TSUNDOKU_LOGGING__LEVEL": "loud"}, "logging.level"),
+        ({"TSUNDOKU_EXPORTS__RETENTION_DAYS": "0"}, "exports.retention_days"),
+    ],
+)
+def test_a_malformed_value_is_refused_naming_the_key(tmp_path, environment, named):
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(environment, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("missing", ["base_url", "api_key"])
+def test_codex_enabled_without_url_or_key_is_refused_naming_the_key(tmp_path, missing):
+    environment = {
+        "TSUNDOKU_CODEX__ENABLED": "true",
+        "TSUNDOKU_CODEX__BASE_URL": "https://codex.example.com",
+        "TSUNDOKU_CODEX__API_KEY": "secret",
+    }
+    environment[f"TSUNDOKU_CODEX__{missing.upper()}"] = "  "
+    with pytest.raises(ConfigError, match=f"codex.{missing} is required"):
+        load_config(environment, base_dir=tmp_path)
+
+
+def test_unknown_keys_and_sections_in_the_toml_file_are_refused(tmp_path):
+    toml = write(tmp_path / "t.toml", "[codex]\napi_token = 'x'\n")
+    with pytest.raises(ConfigError, match="codex: unknown key"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+    toml = write(tmp_path / "t.toml", "[kodex]\nenabled = true\n")
+    with pytest.raises(ConfigError, match="unknown config section"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+
+def test_invalid_toml_is_refused_naming_the_file(tmp_path):
+    toml = write(tmp_path / "broken.toml", "[codex\n")
+    with pytest.raises(ConfigError, match=r"broken\.toml"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+
+def test_sources_are_read_and_validated(tmp_path):
+    toml = write(
+        tmp_path / "t.toml",
+        '[[sources]]\nname = "lit"\nfeed_url = "https://nyaa.si/?page=rss"\ncron = "*/30 * * * *"\n'
+        '[[sources]]\nname = "off"\nfeed_url = "https://nyaa.si/?page=rss&q=x"\nenabled = false\n',
+    )
+    config = load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+    assert [(s.name, s.kind, s.cron, s.enabled) for s in config.sources] == [
+        ("lit", "nyaa", "*/30 * * * *", True),
+        ("off", "nyaa", None, False),
+    ]
+    write(tmp_path / "t.toml", '[[sources]]\nname = "x"\nfeed_url = "ftp://nope"\n')
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.feed_url"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+
+def test_every_key_is_documented_in_env_example_and_example_toml():
+    env_example = (REPO / ".env.example").read_text()
+    example = tomllib.loads((REPO / "tsundoku.example.toml").read_text())
+    example_text = (REPO / "tsundoku.example.toml").read_text()
+    for section, settings in SCHEMA.items():
+        for key in settings:
+            assert f"TSUNDOKU_{section.upper()}__{key.upper()}=" in env_example, (section, key)
+            assert key in example.get(section, {}) or f"# {key} =" in example_text, (section, key)
+    load_config({"TSUNDOKU_CONFIG": str(REPO / "tsundoku.example.toml")}, base_dir=REPO)
+
+
+def _manage(*args: str, **environment: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TSUNDOKU_")}
+    env.pop("DATABASE_URL", None)
+    env.update(environment)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_every_entry_point_refuses_to_start_when_codex_is_enabled_without_a_key(tmp_path):
+    environment = {
+        "TSUNDOKU_ENV_FILE": os.devnull,
+        "TSUNDOKU_CONFIG": str(REPO / "tests" / "tsundoku.test.toml"),
+        "TSUNDOKU_STORAGE__DATA_DIR": str(tmp_path),
+        "TSUNDOKU_CODEX__API_KEY": "",
+    }
+    for command in (["check"], ["qcluster"], ["runserver", "--noreload", "127.0.0.1:0"]):
+        result = _manage(*command, **environment)
+        assert result.returncode != 0, command
+        assert "codex.api_key is required" in result.stderr, command
+        assert "Traceback" not in result.stderr, command
