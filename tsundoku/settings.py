@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "tsundoku.apps.TsundokuConfig",
     "feed",
     "codex_sync",
 ]

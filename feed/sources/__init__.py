@@ -1,0 +1,1 @@
+"""Release sources: one module per upstream kind (Nyaa RSS in v1)."""

@@ -1,0 +1,199 @@
+"""Nyaa RSS: fetch a feed page and parse it into `NyaaItem`s (SPEC §4.4).
+
+The feed is untrusted XML from the internet. defusedxml refuses entity
+declarations and external references, so a billion-laughs or XXE document
+fails as a `FeedError` instead of exhausting memory or reading local files.
+One bad `<item>` is skipped with a warning; only a document that cannot be
+read at all fails the poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import quote, urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import requests
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from tsundoku.http import build_session
+
+logger = logging.getLogger(__name__)
+
+NYAA_NAMESPACE = "https://nyaa.si/xmlns/nyaa"
+RSS_ACCEPT = "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+
+# The post id is the last path segment of the guid: https://nyaa.si/view/2111533.
+_EXTERNAL_ID_RE = re.compile(r"(\d+)/?$")
+_INFO_HASH_RE = re.compile(r"[0-9a-f]{40}")
+_SIZE_RE = re.compile(r"(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[a-z]*)", re.IGNORECASE)
+
+# Nyaa prints binary units ("11.6 MiB"); other trackers and older pages print
+# decimal ones ("1.2 GB"). Both are accepted, each with its own base.
+SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    "byte": 1,
+    "bytes": 1,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+}
+
+
+class FeedError(Exception):
+    """The feed could not be fetched or is not a readable RSS document."""
+
+
+class MalformedItem(ValueError):
+    """One `<item>` lacks a field tsundoku needs or carries one it cannot trust."""
+
+
+@dataclass(frozen=True)
+class NyaaItem:
+    """One Nyaa post as the RSS feed describes it."""
+
+    title: str
+    post_url: str
+    torrent_url: str
+    external_id: str
+    posted_at: datetime | None
+    info_hash: str
+    size_bytes: int | None
+    category: str
+    description: str
+
+    @property
+    def magnet(self) -> str:
+        """The magnet link built from the info hash, or "" when the item has none."""
+        if not self.info_hash:
+            return ""
+        return f"magnet:?xt=urn:btih:{self.info_hash}&dn={quote(self.title, safe='')}"
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """The items read from one document, and why any others were skipped."""
+
+    items: list[NyaaItem]
+    skipped: list[str]
+
+
+def fetch_feed(url: str, *, timeout: float, retries: int) -> bytes:
+    """Download one feed page with the shared retry policy; raise `FeedError` on failure."""
+    session = build_session(retries=retries, headers={"Accept": RSS_ACCEPT})
+    try:
+        with session:
+            response = session.get(url, timeout=timeout)
+    except requests.RequestException as exc:
+        raise FeedError(f"could not reach {url}: {_describe_request_error(exc)}") from exc
+    if response.status_code != 200:
+        raise FeedError(f"{url} answered HTTP {response.status_code} {response.reason}".rstrip())
+    return response.content
+
+
+def parse_feed(xml_bytes: bytes) -> ParsedFeed:
+    """Parse an RSS document; skip malformed items with a warning, raise `FeedError` otherwise."""
+    try:
+        root = fromstring(xml_bytes)
+    except DefusedXmlException as exc:
+        raise FeedError(f"refused unsafe XML ({type(exc).__name__})") from exc
+    except ParseError as exc:
+        raise FeedError(f"not well-formed XML ({exc})") from exc
+    channel = root.find("channel")
+    if root.tag != "rss" or channel is None:
+        raise FeedError(f"not an RSS document (root element <{root.tag}>)")
+
+    items: list[NyaaItem] = []
+    skipped: list[str] = []
+    for position, element in enumerate(channel.iter("item"), start=1):
+        try:
+            items.append(parse_item(element))
+        except MalformedItem as exc:
+            reason = f"item {position}: {exc}"
+            logger.warning("Skipping malformed Nyaa item: %s", reason)
+            skipped.append(reason)
+    return ParsedFeed(items=items, skipped=skipped)
+
+
+def parse_item(element: Element) -> NyaaItem:
+    """Read one `<item>`; raise `MalformedItem` naming the field that is missing or bad."""
+    title = _text(element, "title")
+    if not title:
+        raise MalformedItem("no <title>")
+    post_url = _text(element, "guid")
+    match = _EXTERNAL_ID_RE.search(urlsplit(post_url).path)
+    if not match:
+        raise MalformedItem(f"<guid> {post_url!r} does not end in a post id ({title!r})")
+    return NyaaItem(
+        title=title,
+        post_url=post_url,
+        torrent_url=_text(element, "link"),
+        external_id=str(int(match.group(1))),
+        posted_at=_posted_at(_text(element, "pubDate"), title),
+        info_hash=_info_hash(_text(element, f"{{{NYAA_NAMESPACE}}}infoHash"), title),
+        size_bytes=_size(_text(element, f"{{{NYAA_NAMESPACE}}}size"), title),
+        category=_text(element, f"{{{NYAA_NAMESPACE}}}category"),
+        description=_text(element, "description"),
+    )
+
+
+def parse_size(text: str) -> int:
+    """Bytes in a human size: "11.6 MiB", "1.2 GB", "512 KiB", "800 Bytes"; ValueError if not."""
+    match = _SIZE_RE.fullmatch(text.strip())
+    unit = match.group("unit").lower() if match else None
+    if unit not in SIZE_UNITS:
+        raise ValueError(f"{text!r} is not a size")
+    return round(float(match.group("number")) * SIZE_UNITS[unit])
+
+
+def _text(element: Element, tag: str) -> str:
+    child = element.find(tag)
+    return (child.text or "").strip() if child is not None else ""
+
+
+def _posted_at(text: str, title: str) -> datetime | None:
+    if not text:
+        return None
+    try:
+        posted_at = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        raise MalformedItem(f"<pubDate> {text!r} is not an RFC 2822 date ({title!r})") from None
+    # RFC 2822's "-0000" means "UTC, origin unknown"; Python returns it naive.
+    return posted_at if posted_at.tzinfo else posted_at.replace(tzinfo=UTC)
+
+
+def _info_hash(text: str, title: str) -> str:
+    info_hash = text.lower()
+    if info_hash and not _INFO_HASH_RE.fullmatch(info_hash):
+        raise MalformedItem(f"<nyaa:infoHash> {text!r} is not a 40-digit hex hash ({title!r})")
+    return info_hash
+
+
+def _size(text: str, title: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return parse_size(text)
+    except ValueError:
+        raise MalformedItem(f"<nyaa:size> {text!r} is not a size ({title!r})") from None
+
+
+def _describe_request_error(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.RetryError):
+        return "gave up after repeated errors"
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed"
+    return type(exc).__name__
