@@ -1,0 +1,173 @@
+"""Set-based writes of the sweep's results: one SQL statement per operation, for any N.
+
+Django's bulk helpers cap a SQLite statement at 999 parameters, so 100,000
+links would take over a thousand INSERTs. Instead the whole row set travels
+as ONE JSON parameter and the database unpacks it (`json_each` on SQLite,
+`jsonb_to_recordset` on PostgreSQL) inside a single INSERT/UPDATE/DELETE.
+The number of queries a sweep makes is therefore the same at 10 series and
+at 100,000.
+
+Callers run these inside one transaction (the sweep's persist step).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+from codex_sync.models import CodexLink, LinkKind, UnmatchedCodexSeries
+
+# column → PostgreSQL type used to unpack it (SQLite's json_extract needs none).
+LINK_COLUMNS = {
+    "series_id": "bigint",
+    "codex_series_uuid": "uuid",
+    "matched_provider": "text",
+    "matched_external_id": "text",
+    "local_max_volume": "integer",
+    "local_max_chapter": "double precision",
+    "volumes_owned": "integer",
+}
+COUNT_COLUMNS = {
+    "codex_series_uuid": "uuid",
+    "local_max_volume": "integer",
+    "local_max_chapter": "double precision",
+    "volumes_owned": "integer",
+}
+UNMATCHED_COLUMNS = {
+    "codex_series_uuid": "uuid",
+    "external_ids": "jsonb",
+    "local_max_volume": "integer",
+    "local_max_chapter": "double precision",
+    "volumes_owned": "integer",
+}
+
+
+@dataclass(frozen=True)
+class LinkRow:
+    series_id: int
+    codex_series_uuid: str
+    matched_provider: str
+    matched_external_id: str
+    local_max_volume: int | None
+    local_max_chapter: float | None
+    volumes_owned: int | None
+
+
+def _db_uuid(value: str) -> str:
+    # Django keeps UUIDField as 32 hex characters on SQLite, native uuid elsewhere.
+    parsed = uuid.UUID(str(value))
+    return parsed.hex if connection.vendor == "sqlite" else str(parsed)
+
+
+def _json_rows(rows: Iterable[dict]) -> str:
+    return json.dumps(list(rows), separators=(",", ":"))
+
+
+def _rows_source(columns: dict[str, str]) -> str:
+    """A FROM-clause subquery `j` that unpacks the JSON parameter into columns."""
+    if connection.vendor == "postgresql":
+        definition = ", ".join(f"{name} {kind}" for name, kind in columns.items())
+        return f"jsonb_to_recordset(%s::jsonb) AS j({definition})"
+    selects = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in columns)
+    return f"(SELECT {selects} FROM json_each(%s)) AS j"
+
+
+def _db_datetime(value: datetime):
+    return CodexLink._meta.get_field("synced_at").get_db_prep_value(value, connection)
+
+
+def delete_auto_links_except(keep_series_ids: Sequence[int]) -> int:
+    """Remove auto links whose series no longer matched; manual links are never touched."""
+    table = CodexLink._meta.db_table
+    source = _rows_source({"series_id": "bigint"})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {table} WHERE link_kind = %s "
+            f"AND series_id NOT IN (SELECT j.series_id FROM {source})",
+            [LinkKind.AUTO, _json_rows({"series_id": i} for i in keep_series_ids)],
+        )
+        return cursor.rowcount
+
+
+def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
+    """Insert or update auto links; a series the admin linked by hand is left as it is."""
+    if not rows:
+        return
+    table = CodexLink._meta.db_table
+    columns = list(LINK_COLUMNS)
+    source = _rows_source(LINK_COLUMNS)
+    inserted = ", ".join([*columns, "link_kind", "synced_at", "created_at"])
+    selected = ", ".join([*(f"j.{c}" for c in columns), "%s", "%s", "%s"])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*columns[1:], "synced_at"])
+    # `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join clause.
+    sql = (
+        f"INSERT INTO {table} ({inserted}) SELECT {selected} FROM {source} WHERE true "
+        f"ON CONFLICT (series_id) DO UPDATE SET {updates} "
+        f"WHERE {table}.link_kind = %s"
+    )
+    payload = _json_rows(
+        {
+            "series_id": row.series_id,
+            "codex_series_uuid": _db_uuid(row.codex_series_uuid),
+            "matched_provider": row.matched_provider,
+            "matched_external_id": row.matched_external_id,
+            "local_max_volume": row.local_max_volume,
+            "local_max_chapter": row.local_max_chapter,
+            "volumes_owned": row.volumes_owned,
+        }
+        for row in rows
+    )
+    when = _db_datetime(synced_at)
+    with connection.cursor() as cursor:
+        # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.
+        cursor.execute(sql, [LinkKind.AUTO, when, when, payload, LinkKind.AUTO])
+
+
+def refresh_manual_links(counts: Iterable[LinkRow], synced_at: datetime) -> int:
+    """Copy Codex's counts onto manual links with the same Codex UUID."""
+    table = CodexLink._meta.db_table
+    source = _rows_source(COUNT_COLUMNS)
+    payload = _json_rows(
+        {
+            "codex_series_uuid": _db_uuid(row.codex_series_uuid),
+            "local_max_volume": row.local_max_volume,
+            "local_max_chapter": row.local_max_chapter,
+            "volumes_owned": row.volumes_owned,
+        }
+        for row in counts
+    )
+    sql = (
+        f"UPDATE {table} SET local_max_volume = j.local_max_volume, "
+        f"local_max_chapter = j.local_max_chapter, volumes_owned = j.volumes_owned, "
+        f"synced_at = %s FROM {source} "
+        f"WHERE {table}.codex_series_uuid = j.codex_series_uuid AND {table}.link_kind = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_db_datetime(synced_at), payload, LinkKind.MANUAL])
+        return cursor.rowcount
+
+
+def replace_unmatched(rows: Iterable[dict], recorded_at: datetime) -> None:
+    """Replace the list of Codex series that matched nothing with this sweep's."""
+    table = UnmatchedCodexSeries._meta.db_table
+    columns = list(UNMATCHED_COLUMNS)
+    source = _rows_source(UNMATCHED_COLUMNS)
+    payload = _json_rows(
+        {**row, "codex_series_uuid": _db_uuid(row["codex_series_uuid"])} for row in rows
+    )
+    selected = ", ".join(f"j.{c}" for c in columns)
+    if connection.vendor == "sqlite":
+        # json_extract returns a JSON array as text already; keep it as stored JSON.
+        selected = selected.replace("j.external_ids", "json(j.external_ids)")
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table}")
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}, recorded_at) "
+            f"SELECT {selected}, %s FROM {source}",
+            [_db_datetime(recorded_at), payload],
+        )

@@ -1,0 +1,197 @@
+"""Match Codex series to catalog series by shared external id (SPEC §5.2 step 4).
+
+Pure functions over plain data: the sweep loads the catalog's ids and the
+Codex index, and this module decides who links to whom — including the
+conflicts, which are settled deterministically and reported, never silently.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from codex_sync.client import CodexSeries
+from codex_sync.models import ConflictKind
+
+# Codex writes the same provider many ways: `plugin:mangabaka`,
+# `plugin:metadata-mangabaka`, `api:myanimelist`, legacy bare `AniList`...
+SOURCE_ALIASES = {
+    "myanimelist": "mal",
+    "my_anime_list": "mal",
+    "manga_updates": "mangaupdates",
+    "animeplanet": "anime_planet",
+    "animenewsnetwork": "anime_news_network",
+    "metadata-mangabaka": "mangabaka",
+}
+KNOWN_PROVIDERS = (
+    "mangabaka",
+    "anilist",
+    "mal",
+    "mangaupdates",
+    "mangadex",
+    "kitsu",
+    "shikimori",
+    "anime_planet",
+    "anime_news_network",
+)
+# Which shared id wins when one Codex series points at several catalog series:
+# the order of KNOWN_PROVIDERS (MangaBaka aggregates the others, so it is the
+# most specific), then the lowest series id.
+PROVIDER_RANK = {provider: rank for rank, provider in enumerate(KNOWN_PROVIDERS)}
+SOURCE_PREFIXES = ("plugin:", "api:")
+_BASE36_DIGITS = set(string.digits + string.ascii_lowercase)
+
+
+def normalize_source(source: str) -> str | None:
+    """A Codex `source` string as a catalog provider token, or None to ignore it."""
+    token = (source or "").strip().lower()
+    for prefix in SOURCE_PREFIXES:
+        if token.startswith(prefix):
+            token = token[len(prefix) :]
+            break
+    token = SOURCE_ALIASES.get(token, token)
+    return token if token in PROVIDER_RANK else None
+
+
+def normalize_external_id(provider: str, external_id: str) -> str:
+    """Ids compare verbatim, except MangaUpdates' two spellings of one id.
+
+    MangaUpdates moved from decimal ids to base-36 slugs (`hly6oqa`); both
+    appear in the wild for the same series. Both become the decimal form.
+    An all-digit value is taken as decimal (the legacy form).
+    """
+    value = (external_id or "").strip()
+    if provider != "mangaupdates" or not value:
+        return value
+    lowered = value.lower()
+    if lowered.isdigit():
+        return str(int(lowered))
+    if set(lowered) <= _BASE36_DIGITS:
+        return str(int(lowered, 36))
+    return value
+
+
+CatalogKey = tuple[str, str]
+
+
+def catalog_index(rows: Iterable[tuple[int, str, str]]) -> dict[CatalogKey, int]:
+    """(provider, normalised id) → series id, from (series_id, provider, external_id) rows."""
+    return {
+        (provider, normalize_external_id(provider, external_id)): series_id
+        for series_id, provider, external_id in rows
+    }
+
+
+@dataclass(frozen=True)
+class Match:
+    codex: CodexSeries
+    series_id: int
+    provider: str
+    external_id: str
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: str  # ConflictKind value
+    codex_series_uuids: tuple[str, ...]
+    series_ids: tuple[int, ...]
+    chosen_codex_series_uuid: str
+    chosen_series_id: int
+    detail: str
+
+
+@dataclass
+class MatchResult:
+    matches: list[Match] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    unmatched: list[CodexSeries] = field(default_factory=list)
+    # Codex series with the same UUID as a manual link: their counts refresh it.
+    manual_refresh: dict[str, CodexSeries] = field(default_factory=dict)
+
+
+def _candidates(item: CodexSeries, index: Mapping[CatalogKey, int]) -> list[Match]:
+    """Every catalog series this Codex series shares an id with, best first."""
+    found: dict[int, Match] = {}
+    for ref in item.external_ids:
+        provider = normalize_source(ref.source)
+        if provider is None:
+            continue
+        external_id = normalize_external_id(provider, ref.external_id)
+        series_id = index.get((provider, external_id))
+        if series_id is None:
+            continue
+        match = Match(item, series_id, provider, ref.external_id.strip())
+        best = found.get(series_id)
+        if best is None or PROVIDER_RANK[provider] < PROVIDER_RANK[best.provider]:
+            found[series_id] = match
+    return sorted(found.values(), key=lambda m: (PROVIDER_RANK[m.provider], m.series_id))
+
+
+def match_index(
+    items: Iterable[CodexSeries],
+    index: Mapping[CatalogKey, int],
+    *,
+    manual_series_ids: set[int] = frozenset(),
+    manual_codex_uuids: set[str] = frozenset(),
+) -> MatchResult:
+    """Decide the auto links for one sweep.
+
+    Series with a manual link are not auto-linked (the admin's choice
+    stands), and a Codex series the admin linked by hand is not auto-linked
+    elsewhere; it only refreshes the manual link's counts.
+    """
+    result = MatchResult()
+    claims: dict[int, list[Match]] = defaultdict(list)
+    for item in items:
+        if item.id in manual_codex_uuids:
+            result.manual_refresh[item.id] = item
+            continue
+        shared = _candidates(item, index)
+        if not shared:
+            result.unmatched.append(item)
+            continue
+        candidates = [m for m in shared if m.series_id not in manual_series_ids]
+        if not candidates:
+            continue
+        chosen = candidates[0]
+        if len(candidates) > 1:
+            result.conflicts.append(
+                Conflict(
+                    kind=ConflictKind.CODEX_MATCHES_MANY,
+                    codex_series_uuids=(item.id,),
+                    series_ids=tuple(m.series_id for m in candidates),
+                    chosen_codex_series_uuid=item.id,
+                    chosen_series_id=chosen.series_id,
+                    detail=(
+                        "Matched by "
+                        + ", ".join(f"{m.provider}:{m.external_id}" for m in candidates)
+                        + f"; kept {chosen.provider}:{chosen.external_id}."
+                    ),
+                )
+            )
+        claims[chosen.series_id].append(chosen)
+
+    for series_id, rivals in claims.items():
+        # Several Codex series claim one catalog series (duplicates in the
+        # library, or a shared id): keep the best provider, then lowest UUID.
+        rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
+        chosen = rivals[0]
+        result.matches.append(chosen)
+        if len(rivals) > 1:
+            result.conflicts.append(
+                Conflict(
+                    kind=ConflictKind.MANY_CLAIM_ONE,
+                    codex_series_uuids=tuple(m.codex.id for m in rivals),
+                    series_ids=(series_id,),
+                    chosen_codex_series_uuid=chosen.codex.id,
+                    chosen_series_id=series_id,
+                    detail=(
+                        f"{len(rivals)} Codex series claim this series; kept "
+                        f"{chosen.codex.id} (matched by {chosen.provider}:{chosen.external_id})."
+                    ),
+                )
+            )
+    result.matches.sort(key=lambda m: m.series_id)
+    return result

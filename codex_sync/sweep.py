@@ -1,0 +1,393 @@
+"""The Codex sweep (SPEC §5.2): read the whole external index, re-derive the links.
+
+    lock → preflight /info → fetch every page → match → persist (one transaction) → record
+
+Network I/O happens before the transaction opens; nothing is written to the
+link table unless the whole index arrived. An outage, a rejected key or a
+partial index leaves every stored link exactly as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from codex_sync import link_store
+from codex_sync.client import (
+    CodexClient,
+    CodexError,
+    CodexForbidden,
+    CodexInfo,
+    CodexSeries,
+    CodexUnauthorized,
+    CodexUnreachable,
+    ExternalIndexPage,
+)
+from codex_sync.matching import catalog_index, match_index
+from codex_sync.models import (
+    AuthState,
+    CodexLink,
+    ConnectionStatus,
+    HealthCheck,
+    LinkKind,
+    SyncConflict,
+    SyncOutcome,
+    SyncRun,
+    SyncTrigger,
+)
+from feed.models import ExternalId
+
+logger = logging.getLogger(__name__)
+
+# A sweep renews its lock as it goes; one that crashed stops renewing and
+# the lock lapses after this long, so the next trigger can run.
+LOCK_TTL = timedelta(minutes=15)
+# Progress and lock renewals are written at most this often, so the number of
+# queries a sweep makes does not grow with the number of pages.
+PROGRESS_INTERVAL_SECONDS = 2.0
+
+
+@dataclass
+class SweepResult:
+    triggered: bool
+    skipped: bool
+    run_id: int | None = None
+    outcome: str | None = None
+    fetched: int = 0
+    linked: int = 0
+    new_links: int = 0
+    removed_links: int = 0
+    conflicts: int = 0
+    unmatched: int = 0
+    pages: int = 0
+    duration_ms: int = 0
+    error: str = ""
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome == SyncOutcome.SUCCESS
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# --- single flight -----------------------------------------------------------
+
+
+def claim_lock(ttl: timedelta = LOCK_TTL) -> str | None:
+    """Claim the sweep lock with a conditional UPDATE; None if another sweep holds it."""
+    ConnectionStatus.get()  # make sure the row exists
+    now = timezone.now()
+    token = secrets.token_hex(16)
+    claimed = (
+        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID)
+        .filter(Q(lock_token="") | Q(lock_expires_at__lt=now) | Q(lock_expires_at__isnull=True))
+        .update(
+            lock_token=token, lock_expires_at=now + ttl, progress_pages=0, progress_total_pages=0
+        )
+    )
+    return token if claimed == 1 else None
+
+
+def renew_lock(token: str, **progress: int) -> bool:
+    """Extend our lock (and record progress); False if it is no longer ours."""
+    return (
+        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID, lock_token=token).update(
+            lock_expires_at=timezone.now() + LOCK_TTL, **progress
+        )
+        == 1
+    )
+
+
+def release_lock(token: str) -> None:
+    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID, lock_token=token).update(
+        lock_token="", lock_expires_at=None
+    )
+
+
+def sweep_running() -> bool:
+    return (
+        ConnectionStatus.objects.filter(
+            pk=ConnectionStatus.SINGLETON_ID, lock_expires_at__gt=timezone.now()
+        )
+        .exclude(lock_token="")
+        .exists()
+    )
+
+
+# --- the sweep -----------------------------------------------------------------
+
+
+def build_client(*, page_size: int | None = None) -> CodexClient:
+    codex = settings.TSUNDOKU.codex
+    return CodexClient(
+        codex["base_url"],
+        codex["api_key"],
+        timeout_seconds=codex["timeout_seconds"],
+        page_size=page_size or codex["page_size"],
+    )
+
+
+ProgressCallback = Callable[[int, int], None]
+
+
+def run_sweep(
+    trigger: str = SyncTrigger.MANUAL,
+    *,
+    lock_token: str | None = None,
+    client: CodexClient | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> SweepResult:
+    """Run one sweep now. `lock_token` adopts a lock claimed when the sweep was queued."""
+    token = lock_token if lock_token and renew_lock(lock_token) else claim_lock()
+    if token is None:
+        logger.info("Codex sweep skipped: another sweep is running")
+        return SweepResult(triggered=False, skipped=True)
+    run = SyncRun.objects.create(trigger=trigger)
+    started = time.monotonic()
+    try:
+        result = _sweep(run, token, client or build_client(), on_progress)
+    except Exception as exc:  # the run must be recorded whatever happened
+        logger.exception("Codex sweep failed unexpectedly")
+        result = _finish(run, started, SyncOutcome.ERROR, error=f"Unexpected error: {exc}")
+    finally:
+        release_lock(token)
+    result.duration_ms = _elapsed_ms(started)
+    return result
+
+
+def _elapsed_ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _sweep(
+    run: SyncRun, token: str, client: CodexClient, on_progress: ProgressCallback | None
+) -> SweepResult:
+    started = time.monotonic()
+    info = preflight(client)
+    if info is None:
+        return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=_last_error())
+
+    try:
+        items = _fetch(client, token, on_progress, run)
+    except CodexUnauthorized as exc:
+        return _auth_failed(run, started, AuthState.UNAUTHORIZED, exc)
+    except CodexForbidden as exc:
+        return _auth_failed(run, started, AuthState.FORBIDDEN, exc)
+    except CodexError as exc:
+        _record_error(str(exc), reachable=not isinstance(exc, CodexUnreachable))
+        return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
+
+    return _apply(run, started, items)
+
+
+def preflight(client: CodexClient) -> CodexInfo | None:
+    """GET /info: record reachability and version. None when Codex is unreachable."""
+    now = timezone.now()
+    try:
+        info = client.get_app_info()
+    except CodexError as exc:
+        _record_reachability(False, error=str(exc), when=now)
+        return None
+    logger.info("Codex reachable: %s %s", info.name, info.version)
+    _record_reachability(True, info=info, when=now)
+    return info
+
+
+def _record_reachability(
+    reachable: bool, *, when, info: CodexInfo | None = None, error: str = ""
+) -> None:
+    status = ConnectionStatus.get()
+    changed = status.reachable is not reachable
+    fields = {"reachable": reachable, "last_preflight_at": when}
+    if info is not None:
+        fields.update(codex_name=info.name, codex_version=info.version)
+    if error:
+        fields.update(last_error=error, last_error_at=when)
+    ConnectionStatus.objects.filter(pk=status.pk).update(**fields)
+    if changed:
+        HealthCheck.objects.create(
+            checked_at=when,
+            reachable=reachable,
+            codex_name=info.name if info else "",
+            codex_version=info.version if info else "",
+            error=error,
+        )
+
+
+def _record_error(message: str, *, reachable: bool | None = None, **fields) -> None:
+    now = timezone.now()
+    if reachable is not None:
+        fields["reachable"] = reachable
+    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
+        last_error=message, last_error_at=now, **fields
+    )
+
+
+def _last_error() -> str:
+    return ConnectionStatus.get().last_error
+
+
+def _fetch(
+    client: CodexClient, token: str, on_progress: ProgressCallback | None, run: SyncRun
+) -> list[CodexSeries]:
+    last_write = 0.0
+    pages_seen = 0
+
+    def page_done(page: ExternalIndexPage) -> None:
+        nonlocal last_write, pages_seen
+        pages_seen += 1
+        if on_progress:
+            on_progress(pages_seen, page.total_pages)
+        now = time.monotonic()
+        if now - last_write >= PROGRESS_INTERVAL_SECONDS or pages_seen == page.total_pages:
+            last_write = now
+            renew_lock(token, progress_pages=pages_seen, progress_total_pages=page.total_pages)
+
+    items = client.fetch_full_index(on_page=page_done)
+    run.pages = pages_seen
+    return items
+
+
+def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> SweepResult:
+    _record_error(str(exc), auth_state=state)
+    return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
+
+
+def _apply(run: SyncRun, started: float, items: list[CodexSeries]) -> SweepResult:
+    """Match and persist. Reads first, then one transaction of set-based writes."""
+    index = catalog_index(ExternalId.objects.values_list("series_id", "provider", "external_id"))
+    manual = list(
+        CodexLink.objects.filter(link_kind=LinkKind.MANUAL).values_list(
+            "series_id", "codex_series_uuid"
+        )
+    )
+    previous_auto = set(
+        CodexLink.objects.filter(link_kind=LinkKind.AUTO).values_list("series_id", flat=True)
+    )
+    result = match_index(
+        items,
+        index,
+        manual_series_ids={series_id for series_id, _ in manual},
+        manual_codex_uuids={str(codex_uuid) for _, codex_uuid in manual},
+    )
+    rows = [
+        link_store.LinkRow(
+            series_id=match.series_id,
+            codex_series_uuid=match.codex.id,
+            matched_provider=match.provider,
+            matched_external_id=match.external_id,
+            local_max_volume=match.codex.local_max_volume,
+            local_max_chapter=match.codex.local_max_chapter,
+            volumes_owned=match.codex.volumes_owned,
+        )
+        for match in result.matches
+    ]
+    manual_counts = [
+        link_store.LinkRow(
+            series_id=0,
+            codex_series_uuid=item.id,
+            matched_provider="",
+            matched_external_id="",
+            local_max_volume=item.local_max_volume,
+            local_max_chapter=item.local_max_chapter,
+            volumes_owned=item.volumes_owned,
+        )
+        for item in result.manual_refresh.values()
+    ]
+    unmatched = [
+        {
+            "codex_series_uuid": item.id,
+            "external_ids": [
+                {
+                    "source": ref.source,
+                    "externalId": ref.external_id,
+                    "externalUrl": ref.external_url,
+                }
+                for ref in item.external_ids
+            ],
+            "local_max_volume": item.local_max_volume,
+            "local_max_chapter": item.local_max_chapter,
+            "volumes_owned": item.volumes_owned,
+        }
+        for item in result.unmatched
+    ]
+    desired = {row.series_id for row in rows}
+    now = timezone.now()
+    with transaction.atomic():
+        removed = link_store.delete_auto_links_except(sorted(desired))
+        link_store.upsert_auto_links(rows, now)
+        link_store.refresh_manual_links(manual_counts, now)
+        link_store.replace_unmatched(unmatched, now)
+        SyncConflict.objects.all().delete()
+        SyncConflict.objects.bulk_create(
+            SyncConflict(
+                kind=conflict.kind,
+                codex_series_uuids=list(conflict.codex_series_uuids),
+                series_ids=list(conflict.series_ids),
+                chosen_codex_series_uuid=conflict.chosen_codex_series_uuid,
+                chosen_series_id=conflict.chosen_series_id,
+                detail=conflict.detail,
+                recorded_at=now,
+            )
+            for conflict in result.conflicts
+        )
+        linked = CodexLink.objects.count()
+        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
+            auth_state=AuthState.OK,
+            reachable=True,
+            last_success_at=now,
+            linked_count=linked,
+            fetched_count=len(items),
+        )
+        run.fetched = len(items)
+        run.linked = linked
+        run.new_links = len(desired - previous_auto)
+        run.removed_links = removed
+        run.conflicts = len(result.conflicts)
+        run.unmatched = len(result.unmatched)
+        return _finish(run, started, SyncOutcome.SUCCESS)
+
+
+def _finish(run: SyncRun, started: float, outcome: str, *, error: str = "") -> SweepResult:
+    run.outcome = outcome
+    run.error = error
+    run.finished_at = timezone.now()
+    run.duration_ms = _elapsed_ms(started)
+    run.save()
+    if outcome != SyncOutcome.SUCCESS:
+        logger.warning("Codex sweep %s: %s", outcome, error)
+    else:
+        logger.info(
+            "Codex sweep done: fetched=%s linked=%s new=%s removed=%s conflicts=%s unmatched=%s",
+            run.fetched,
+            run.linked,
+            run.new_links,
+            run.removed_links,
+            run.conflicts,
+            run.unmatched,
+        )
+    return SweepResult(
+        triggered=True,
+        skipped=False,
+        run_id=run.pk,
+        outcome=outcome,
+        fetched=run.fetched,
+        linked=run.linked,
+        new_links=run.new_links,
+        removed_links=run.removed_links,
+        conflicts=run.conflicts,
+        unmatched=run.unmatched,
+        pages=run.pages,
+        duration_ms=run.duration_ms,
+        error=error,
+    )
