@@ -23,7 +23,13 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
+from urllib3.exceptions import (
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+)
 
 from tsundoku.http import build_session
 
@@ -395,15 +401,22 @@ class CodexClient:
                 # host; following one could hand the key to whoever is at the end.
                 allow_redirects=False,
             )
+        except requests.ConnectionError as exc:
+            # With a Retry on the adapter, requests reports a read timeout as a
+            # ConnectionError wrapping urllib3's ReadTimeoutError, not as Timeout.
+            if isinstance(exc, requests.Timeout) or _is_read_timeout(exc):
+                raise CodexUnreachable(
+                    f"Codex at {self._display_base_url} did not answer {operation} "
+                    f"within {self.timeout_seconds:g}s"
+                ) from exc
+            raise CodexUnreachable(
+                f"Cannot reach Codex at {self._display_base_url} "
+                f"({_connection_failure_reason(exc)})"
+            ) from exc
         except requests.Timeout as exc:
             raise CodexUnreachable(
                 f"Codex at {self._display_base_url} did not answer {operation} "
                 f"within {self.timeout_seconds:g}s"
-            ) from exc
-        except requests.ConnectionError as exc:
-            raise CodexUnreachable(
-                f"Cannot reach Codex at {self._display_base_url} "
-                f"({_connection_failure_reason(exc)})"
             ) from exc
         except requests.exceptions.InvalidHeader:
             # Its message quotes the header value; never chain it.
@@ -637,11 +650,21 @@ def _reject_json_constant(constant: str) -> Any:
     raise ValueError(f"{constant} is not valid JSON")
 
 
-def _connection_failure_reason(exc: requests.ConnectionError) -> str:
-    """A few words on why the connection failed, without urllib3's wall of text."""
+def _underlying_cause(exc: requests.ConnectionError) -> Any:
+    """The urllib3 error behind a requests ConnectionError, unwrapping MaxRetryError."""
     cause: Any = exc.args[0] if exc.args else None
     if isinstance(cause, MaxRetryError):
         cause = cause.reason
+    return cause
+
+
+def _is_read_timeout(exc: requests.ConnectionError) -> bool:
+    return isinstance(_underlying_cause(exc), ReadTimeoutError | TimeoutError)
+
+
+def _connection_failure_reason(exc: requests.ConnectionError) -> str:
+    """A few words on why the connection failed, without urllib3's wall of text."""
+    cause = _underlying_cause(exc)
     if isinstance(cause, NameResolutionError):
         return "DNS lookup failed"
     if isinstance(cause, NewConnectionError):

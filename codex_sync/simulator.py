@@ -141,6 +141,12 @@ def _chapter(entry: Mapping[str, Any], where: str) -> float | None:
 
 # ----------------------------------------------------------------------------- faults
 
+_SERVER_ERROR_STATUSES = frozenset(status.value for status in HTTPStatus if status.value >= 500)
+
+
+def _is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
 
 @dataclass
 class SimulatorFaults:
@@ -173,6 +179,16 @@ class SimulatorFaults:
     def __post_init__(self) -> None:
         if self.mode not in FAULT_MODES:
             raise ValueError(f"unknown fault mode {self.mode!r}; one of {', '.join(FAULT_MODES)}")
+        if self.status not in _SERVER_ERROR_STATUSES:
+            raise ValueError(f"fault status must be a 5xx HTTP status, not {self.status!r}")
+        if self.count is not None and not (_is_whole(self.count) and self.count >= 0):
+            raise ValueError("fault count must be a non-negative integer or null")
+        if not (_is_whole(self.page) and self.page >= 1):
+            raise ValueError("fault page must be an integer >= 1")
+        if not (_is_whole(self.shrink_by) and self.shrink_by >= 0):
+            raise ValueError("fault shrink_by must be a non-negative integer")
+        if not isinstance(self.delay_seconds, int | float) or not self.delay_seconds >= 0:
+            raise ValueError("fault delay_seconds must be a non-negative number")
 
     @classmethod
     def from_dict(cls, options: Mapping[str, Any]) -> SimulatorFaults:
@@ -733,7 +749,11 @@ class SimulatorServer:
         if self._thread is None:
             self._serving = True
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, name="codex-simulator", daemon=True
+                target=self._httpd.serve_forever,
+                # A short poll keeps shutdown() quick, which adds up over a test suite.
+                kwargs={"poll_interval": 0.05},
+                name="codex-simulator",
+                daemon=True,
             )
             self._thread.start()
         return self

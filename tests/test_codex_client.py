@@ -20,6 +20,7 @@ import pytest
 import requests
 import responses
 import urllib3.util.retry
+from urllib3.exceptions import MaxRetryError, NameResolutionError, ReadTimeoutError
 
 from codex_sync.client import (
     CodexBadPayload,
@@ -468,11 +469,32 @@ def test_transport_failures_mean_codex_is_unreachable(mocked, client, failure):
     assert BASE_URL in str(caught.value)
 
 
-def test_timeout_message_names_the_limit(mocked, client):
-    mocked.get(INDEX_URL, body=requests.ReadTimeout("read timed out"))
+@pytest.mark.parametrize(
+    "failure",
+    [
+        requests.ReadTimeout("read timed out"),
+        # What requests raises for a read timeout when the adapter carries a Retry.
+        requests.ConnectionError(
+            MaxRetryError(None, "/", ReadTimeoutError(None, "/", "read timed out"))
+        ),
+    ],
+    ids=["plain", "through-retry"],
+)
+def test_timeout_message_names_the_limit(mocked, client, failure):
+    mocked.get(INDEX_URL, body=failure)
 
     with pytest.raises(CodexUnreachable, match=r"within 7\.5s"):
         client.get_series_external_index(1)
+
+
+def test_dns_failure_says_so(mocked, client):
+    failure = requests.ConnectionError(
+        MaxRetryError(None, "/", NameResolutionError("codex.example.test", None, OSError()))
+    )
+    mocked.get(INFO_URL, body=failure)
+
+    with pytest.raises(CodexUnreachable, match="DNS lookup failed"):
+        client.get_app_info()
 
 
 def test_invalid_json_is_a_bad_payload(mocked, client):
