@@ -29,7 +29,9 @@ def check_read_key(app_configs, **kwargs):
     return []
 
 
-@checks.register()
+# Deploy-only: an on-demand-only setup is legitimate and need not be repeated
+# on every manage.py command; `manage.py check --deploy` reports it.
+@checks.register(deploy=True)
 def check_codex_schedule(app_configs, **kwargs):
     codex = settings.TSUNDOKU.codex
     if codex["enabled"] and not codex["sync_cron"]:

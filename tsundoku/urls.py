@@ -12,6 +12,7 @@ from tsundoku.api_errors import json_error
 api_v1 = [
     path("", include("feed.api.urls")),
     path("", include("codex_sync.api.urls")),
+    path("", include("exports.api.urls")),
     path("schema", SpectacularAPIView.as_view(), name="api-schema"),
     # Swagger UI from the sidecar package: every asset is served locally. (No
     # Redoc: drf-spectacular's Redoc page loads a font from a CDN.)
@@ -25,5 +26,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include(api_v1)),
     path("codex/", include("codex_sync.urls")),
+    path("exports/", include("exports.urls")),
     path("", include("feed.urls")),
 ]
