@@ -1,4 +1,20 @@
+"""Feed pages: the catalog, series pages, the lookup redirect and the review queue."""
+
 from __future__ import annotations
 
+from django.urls import path
+
+from feed import views
+
 app_name = "feed"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("search", views.search, name="search"),
+    path("series/<int:pk>/", views.detail, name="detail"),
+    path("series/lookup", views.lookup, name="lookup"),
+    path("review/", views.review, name="review"),
+    path("review/retry", views.review_retry, name="review-retry"),
+    path("review/<int:pk>/link", views.review_link, name="review-link"),
+    path("review/<int:pk>/reject", views.review_reject, name="review-reject"),
+    path("review/<int:pk>/unlink", views.review_unlink, name="review-unlink"),
+]

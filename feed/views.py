@@ -1,0 +1,291 @@
+"""Feed pages: the catalog, one series, the web lookup, and the admin review queue.
+
+Views stay thin: filtering and sorting belong to `feed.queries`, paging to
+`feed.pagination`, link changes to `feed.resolution`. Whether the visitor is
+the admin is decided once per request (`request.is_admin`); admin-only markup
+is left out of the templates for everyone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST, require_safe
+
+from codex_sync import overlay
+from feed import resolution
+from feed.forms import LinkReleaseForm
+from feed.models import (
+    ExternalId,
+    Provider,
+    Release,
+    Resolution,
+    Series,
+    SeriesKind,
+    SeriesStatus,
+)
+from feed.pagination import clamp_page_size, int_or_none, paginate
+from feed.queries import MAX_QUERY_LENGTH, parse_filters, series_queryset
+from feed.search import filter_by_query
+from feed.templatetags.feed_tags import querystring
+
+LAYOUTS = ("cards", "list")
+
+# External ids show in the order the catalog lists providers (SPEC §4.1).
+PROVIDER_ORDER = {provider: position for position, provider in enumerate(Provider.values)}
+
+SORT_LABELS = {
+    "last_release": "Last release",
+    "first_seen": "First seen",
+    "highest_volume": "Highest volume",
+    "highest_chapter": "Highest chapter",
+    "title": "Title",
+}
+
+# The admin's Codex filter, in the order the spec lists the values.
+CODEX_FILTER_LABELS = {
+    overlay.ANY: "On Codex (any)",
+    "complete": "🟢 owned",
+    "behind": "🔵 behind",
+    "present": "⚪ owned?",
+    "ignored": "tracking off",
+    overlay.MISSING: "Not on Codex",
+}
+
+RELEASES_PAGE_SIZE = 50
+REVIEW_PAGE_SIZE = 25
+REVIEW_SEARCH_LIMIT = 12
+
+# Review queue tabs → the releases each one lists.
+REVIEW_STATES = {
+    "pending": Resolution.REVIEW_PENDING,
+    "unresolved": Resolution.UNRESOLVED,
+    "rejected": Resolution.REJECTED,
+}
+
+
+def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Admin pages: anonymous readers go to the login page; anyone else non-admin gets 403.
+
+    POSTs never redirect to a login form: an action that was not allowed
+    should fail loudly, not silently bounce.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.is_admin:
+            return view(request, *args, **kwargs)
+        if request.method in {"GET", "HEAD"} and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied("The review queue is for the admin.")
+
+    return wrapped
+
+
+def _page_number(request: HttpRequest) -> int | None:
+    return int_or_none(request.GET.get("page"))
+
+
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """The catalog as cards or list rows, with search, filters, sort and pages."""
+    filters = parse_filters(request.GET, is_admin=request.is_admin)
+    layout = request.GET.get("view") if request.GET.get("view") in LAYOUTS else "cards"
+    requested_size = int_or_none(request.GET.get("pageSize"))
+    page = paginate(
+        series_queryset(filters, is_admin=request.is_admin),
+        _page_number(request),
+        requested_size,
+    )
+    # What every link on the page carries forward (pagination, layout toggle).
+    link_params: dict[str, object] = {**filters.as_query_params()}
+    if layout != "cards":
+        link_params["view"] = layout
+    if requested_size is not None:
+        link_params["pageSize"] = clamp_page_size(requested_size)
+    panel_in_use = bool(
+        filters.kinds
+        or filters.statuses
+        or filters.has_releases is not None
+        or filters.codex_statuses
+    )
+    context = {
+        "filters": filters,
+        "page": page,
+        "layout": layout,
+        "link_params": link_params,
+        "narrowed": bool(filters.q) or panel_in_use,
+        # Small screens fold the filter panel away unless something in it is set.
+        "keep_filters_open": panel_in_use or "sort" in link_params or "order" in link_params,
+        "kind_choices": SeriesKind.choices,
+        "status_choices": SeriesStatus.choices,
+        "sort_choices": list(SORT_LABELS.items()),
+    }
+    if request.is_admin:
+        context["codex_choices"] = list(CODEX_FILTER_LABELS.items())
+    return render(request, "feed/index.html", context)
+
+
+@require_safe
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One series: metadata, external ids, coverage and its releases (paged)."""
+    queryset = Series.objects.prefetch_related("external_ids")
+    if request.is_admin:
+        queryset = overlay.with_codex(queryset)
+    series = get_object_or_404(queryset, pk=pk)
+    releases = series.releases.filter(resolution=Resolution.RESOLVED).order_by(
+        F("posted_at").desc(nulls_last=True), "-id"
+    )
+    return render(
+        request,
+        "feed/detail.html",
+        {
+            "series": series,
+            "external_ids": sorted(
+                series.external_ids.all(), key=lambda ext: PROVIDER_ORDER.get(ext.provider, 99)
+            ),
+            "releases": paginate(releases, _page_number(request), RELEASES_PAGE_SIZE),
+        },
+    )
+
+
+@require_safe
+def lookup(request: HttpRequest) -> HttpResponse:
+    """`/series/lookup?source=<provider>&id=<id>` → that series' page, or a 404 page.
+
+    Codex's release plugin builds these links from the external ids it holds,
+    so the provider token and id are compared the way the catalog stores them.
+    """
+    provider = request.GET.get("source", "").strip().lower()
+    external_id = request.GET.get("id", "").strip()
+    series_id = (
+        ExternalId.objects.filter(provider=provider, external_id=external_id)
+        .values_list("series_id", flat=True)
+        .first()
+        if provider and external_id
+        else None
+    )
+    if series_id is None:
+        context = {"provider": provider, "external_id": external_id}
+        return render(request, "feed/lookup_missing.html", context, status=404)
+    return redirect("feed:detail", pk=series_id)
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    """`/search?q=<title>` (the search link Codex's plugin builds) → the feed, searched."""
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    target = reverse("feed:index")
+    return redirect(f"{target}?{request.GET.urlencode()}" if query else target)
+
+
+@admin_only
+@require_safe
+def review(request: HttpRequest) -> HttpResponse:
+    """Releases the matcher was unsure about, with candidates and a title search to link."""
+    state = request.GET.get("state")
+    if state not in REVIEW_STATES:
+        state = "pending"
+    counts = Release.objects.aggregate(
+        **{
+            name: Count("id", filter=Q(resolution=resolution_value))
+            for name, resolution_value in REVIEW_STATES.items()
+        }
+    )
+    releases = Release.objects.filter(resolution=REVIEW_STATES[state]).order_by(
+        "-observed_at", "-id"
+    )
+    # The "link to another series" search is for one release at a time.
+    searching = int_or_none(request.GET.get("release"))
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    matches: list[Series] = []
+    if searching and query:
+        found = filter_by_query(Series.objects.all(), query).order_by("sort_title")
+        matches = list(found[:REVIEW_SEARCH_LIMIT])
+    page = paginate(releases, _page_number(request), REVIEW_PAGE_SIZE)
+    link_params = {"state": state} if state != "pending" else {}
+    # Where actions return: this tab and page, without the open search.
+    back_url = reverse("feed:review") + querystring(link_params, page=page.page)
+    return render(
+        request,
+        "feed/review.html",
+        {
+            "state": state,
+            "states": [(name, counts[name]) for name in REVIEW_STATES],
+            "page": page,
+            "link_params": link_params,
+            "back_url": back_url.rstrip("?"),
+            "searching": searching,
+            "query": query,
+            "matches": matches,
+        },
+    )
+
+
+def _back(request: HttpRequest) -> HttpResponse:
+    """Redirect to the page the form came from (`next`), if it is ours; else the queue."""
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("feed:review")
+    return redirect(target)
+
+
+@admin_only
+@require_POST
+def review_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a release to the chosen series (its coverage is recomputed)."""
+    release = get_object_or_404(Release, pk=pk)
+    form = LinkReleaseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "That series no longer exists; pick another one.")
+        return _back(request)
+    series = form.cleaned_data["series"]
+    resolution.link_release(release, series)
+    messages.success(request, f"Linked “{release.title}” to {series.canonical_title}.")
+    return _back(request)
+
+
+@admin_only
+@require_POST
+def review_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark a release as not belonging to any series."""
+    release = get_object_or_404(Release, pk=pk)
+    resolution.reject_release(release)
+    messages.success(request, f"Rejected “{release.title}”.")
+    return _back(request)
+
+
+@admin_only
+@require_POST
+def review_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a release off its series (from the series page); it goes back to unresolved."""
+    release = get_object_or_404(Release, pk=pk)
+    resolution.unlink_release(release)
+    messages.success(request, f"Unlinked “{release.title}”.")
+    return _back(request)
+
+
+@admin_only
+@require_POST
+def review_retry(request: HttpRequest) -> HttpResponse:
+    """Run the matcher again over every release still waiting for a series."""
+    summary = resolution.retry_releases()
+    messages.success(
+        request,
+        f"Matched {summary.examined} waiting release{pluralize(summary.examined)} again: "
+        f"{summary.resolved} linked, {summary.queued_for_review} need review, "
+        f"{summary.unresolved} still unmatched.",
+    )
+    return _back(request)
