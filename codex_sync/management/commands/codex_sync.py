@@ -30,6 +30,9 @@ class PageProgress:
             self.bar = tqdm(total=total_pages, unit="page", desc="Codex external index")
         self.bar.total = max(total_pages, pages_done)
         self.bar.update(pages_done - self.bar.n)
+        if pages_done >= total_pages:
+            # Finish the line now, before the sweep logs its outcome under it.
+            self.bar.close()
 
     def close(self) -> None:
         if self.bar is not None:
