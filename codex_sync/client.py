@@ -206,6 +206,17 @@ class CodexIncompleteIndex(CodexError):
 # ---------------------------------------------------------------------------- client
 
 
+def without_credentials(url: str) -> str:
+    """The URL without any `user:password@` part: fit for messages, pages and links."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
 class CodexClient:
     """Talks to one Codex server; one method per upstream operation.
 
@@ -365,14 +376,7 @@ class CodexClient:
 
     @property
     def _display_base_url(self) -> str:
-        """The base URL without any user:password@ part, fit for messages."""
-        parts = urlsplit(self.base_url)
-        if parts.username is None and parts.password is None:
-            return self.base_url
-        host = parts.hostname or ""
-        if parts.port:
-            host = f"{host}:{parts.port}"
-        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+        return without_credentials(self.base_url)
 
     def _get(
         self,

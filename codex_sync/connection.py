@@ -27,15 +27,19 @@ class ConnectionCheck:
         return asdict(self)
 
 
+CONNECTED = "Connected."
+
+
 def check_connection() -> ConnectionCheck:
-    """Probe Codex now and record the result (connection status + a health-check row)."""
+    """Probe Codex now and record the result (connection status + one health-check row)."""
     client = build_client(page_size=1)
-    info = preflight(client)
+    # This check writes its own history row (with the auth state) below.
+    info = preflight(client, record_history=False)
     status = ConnectionStatus.get()
     if info is None:
         check = ConnectionCheck(False, status.auth_state, "", "", status.last_error)
     else:
-        auth_state, message = AuthState.OK, "Connected."
+        auth_state, message = AuthState.OK, CONNECTED
         try:
             client.get_series_external_index(page=1)
         except CodexUnauthorized as exc:
@@ -44,7 +48,10 @@ def check_connection() -> ConnectionCheck:
             auth_state, message = AuthState.FORBIDDEN, str(exc)
         except CodexError as exc:
             auth_state, message = status.auth_state, str(exc)
-        ConnectionStatus.objects.filter(pk=status.pk).update(auth_state=auth_state)
+        fields: dict = {"auth_state": auth_state}
+        if message != CONNECTED:
+            fields.update(last_error=message, last_error_at=timezone.now())
+        ConnectionStatus.objects.filter(pk=status.pk).update(**fields)
         check = ConnectionCheck(True, auth_state, info.name, info.version, message)
     HealthCheck.objects.create(
         checked_at=timezone.now(),
@@ -52,6 +59,6 @@ def check_connection() -> ConnectionCheck:
         codex_name=check.codex_name,
         codex_version=check.codex_version,
         auth_state=check.auth_state,
-        error="" if check.message == "Connected." else check.message,
+        error="" if check.message == CONNECTED else check.message,
     )
     return check

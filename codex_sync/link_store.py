@@ -20,7 +20,7 @@ from datetime import datetime
 
 from django.db import connection
 
-from codex_sync.models import CodexLink, LinkKind, UnmatchedCodexSeries
+from codex_sync.models import CodexLink, LinkKind, SyncConflict, UnmatchedCodexSeries
 
 # column → PostgreSQL type used to unpack it (SQLite's json_extract needs none).
 LINK_COLUMNS = {
@@ -37,6 +37,14 @@ COUNT_COLUMNS = {
     "local_max_volume": "integer",
     "local_max_chapter": "double precision",
     "volumes_owned": "integer",
+}
+CONFLICT_COLUMNS = {
+    "kind": "text",
+    "codex_series_uuids": "jsonb",
+    "series_ids": "jsonb",
+    "chosen_codex_series_uuid": "text",
+    "chosen_series_id": "bigint",
+    "detail": "text",
 }
 UNMATCHED_COLUMNS = {
     "codex_series_uuid": "uuid",
@@ -154,20 +162,37 @@ def refresh_manual_links(counts: Iterable[LinkRow], synced_at: datetime) -> int:
 
 def replace_unmatched(rows: Iterable[dict], recorded_at: datetime) -> None:
     """Replace the list of Codex series that matched nothing with this sweep's."""
-    table = UnmatchedCodexSeries._meta.db_table
-    columns = list(UNMATCHED_COLUMNS)
-    source = _rows_source(UNMATCHED_COLUMNS)
-    payload = _json_rows(
-        {**row, "codex_series_uuid": _db_uuid(row["codex_series_uuid"])} for row in rows
+    _replace_all(
+        UnmatchedCodexSeries._meta.db_table,
+        UNMATCHED_COLUMNS,
+        ({**row, "codex_series_uuid": _db_uuid(row["codex_series_uuid"])} for row in rows),
+        recorded_at,
     )
-    selected = ", ".join(f"j.{c}" for c in columns)
-    if connection.vendor == "sqlite":
-        # json_extract returns a JSON array as text already; keep it as stored JSON.
-        selected = selected.replace("j.external_ids", "json(j.external_ids)")
+
+
+def replace_conflicts(rows: Iterable[dict], recorded_at: datetime) -> None:
+    """Replace the list of matching conflicts with this sweep's.
+
+    A library full of duplicates can yield thousands of conflicts; like the
+    links they go in one statement rather than `bulk_create`'s batches.
+    """
+    _replace_all(SyncConflict._meta.db_table, CONFLICT_COLUMNS, rows, recorded_at)
+
+
+def _replace_all(
+    table: str, columns: dict[str, str], rows: Iterable[dict], recorded_at: datetime
+) -> None:
+    """Empty `table` and insert `rows` (plus `recorded_at`): two statements for any N."""
+    names = list(columns)
+    selected = ", ".join(
+        # json_extract returns a JSON array as text already; json() keeps it stored as JSON.
+        f"json(j.{name})" if kind == "jsonb" and connection.vendor == "sqlite" else f"j.{name}"
+        for name, kind in columns.items()
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {table}")
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(columns)}, recorded_at) "
-            f"SELECT {selected}, %s FROM {source}",
-            [_db_datetime(recorded_at), payload],
+            f"INSERT INTO {table} ({', '.join(names)}, recorded_at) "
+            f"SELECT {selected}, %s FROM {_rows_source(columns)}",
+            [_db_datetime(recorded_at), _json_rows(rows)],
         )

@@ -76,12 +76,18 @@ def normalize_external_id(provider: str, external_id: str) -> str:
 CatalogKey = tuple[str, str]
 
 
-def catalog_index(rows: Iterable[tuple[int, str, str]]) -> dict[CatalogKey, int]:
-    """(provider, normalised id) → series id, from (series_id, provider, external_id) rows."""
-    return {
-        (provider, normalize_external_id(provider, external_id)): series_id
-        for series_id, provider, external_id in rows
-    }
+def catalog_index(rows: Iterable[tuple[int, str, str]]) -> dict[CatalogKey, tuple[int, ...]]:
+    """(provider, normalised id) → series ids, from (series_id, provider, external_id) rows.
+
+    Usually one series per key, but the catalog may hold one MangaUpdates id
+    in both spellings on two series; both stay candidates, so a Codex series
+    carrying that id is reported as matching many rather than silently
+    linked to whichever row the database returned last.
+    """
+    index: dict[CatalogKey, list[int]] = defaultdict(list)
+    for series_id, provider, external_id in rows:
+        index[(provider, normalize_external_id(provider, external_id))].append(series_id)
+    return {key: tuple(sorted(series_ids)) for key, series_ids in index.items()}
 
 
 @dataclass(frozen=True)
@@ -111,7 +117,7 @@ class MatchResult:
     manual_refresh: dict[str, CodexSeries] = field(default_factory=dict)
 
 
-def _candidates(item: CodexSeries, index: Mapping[CatalogKey, int]) -> list[Match]:
+def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) -> list[Match]:
     """Every catalog series this Codex series shares an id with, best first."""
     found: dict[int, Match] = {}
     for ref in item.external_ids:
@@ -119,19 +125,16 @@ def _candidates(item: CodexSeries, index: Mapping[CatalogKey, int]) -> list[Matc
         if provider is None:
             continue
         external_id = normalize_external_id(provider, ref.external_id)
-        series_id = index.get((provider, external_id))
-        if series_id is None:
-            continue
-        match = Match(item, series_id, provider, ref.external_id.strip())
-        best = found.get(series_id)
-        if best is None or PROVIDER_RANK[provider] < PROVIDER_RANK[best.provider]:
-            found[series_id] = match
+        for series_id in index.get((provider, external_id), ()):
+            best = found.get(series_id)
+            if best is None or PROVIDER_RANK[provider] < PROVIDER_RANK[best.provider]:
+                found[series_id] = Match(item, series_id, provider, ref.external_id.strip())
     return sorted(found.values(), key=lambda m: (PROVIDER_RANK[m.provider], m.series_id))
 
 
 def match_index(
     items: Iterable[CodexSeries],
-    index: Mapping[CatalogKey, int],
+    index: Mapping[CatalogKey, tuple[int, ...]],
     *,
     manual_series_ids: set[int] = frozenset(),
     manual_codex_uuids: set[str] = frozenset(),

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from codex_sync.client import without_credentials
 from codex_sync.models import CodexLink, ConnectionStatus
 from codex_sync.status import CodexStatus, codex_status_expression
 
@@ -64,8 +65,8 @@ def last_synced_at() -> datetime | None:
 
 
 def series_url(codex_series_uuid) -> str:
-    """Deep link to the series in Codex's web UI."""
-    return f"{settings.TSUNDOKU.codex['base_url']}/series/{codex_series_uuid}"
+    """Deep link to the series in Codex's web UI (never carrying URL credentials)."""
+    return f"{without_credentials(settings.TSUNDOKU.codex['base_url'])}/series/{codex_series_uuid}"
 
 
 def link_of(series) -> CodexLink | None:

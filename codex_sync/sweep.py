@@ -9,9 +9,12 @@ partial index leaves every stored link exactly as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
+import traceback
+import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import timedelta
@@ -23,6 +26,7 @@ from django.utils import timezone
 
 from codex_sync import link_store
 from codex_sync.client import (
+    CodexBadPayload,
     CodexClient,
     CodexError,
     CodexForbidden,
@@ -39,12 +43,12 @@ from codex_sync.models import (
     ConnectionStatus,
     HealthCheck,
     LinkKind,
-    SyncConflict,
     SyncOutcome,
     SyncRun,
     SyncTrigger,
 )
 from feed.models import ExternalId
+from tsundoku.config import secret_values
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +58,13 @@ LOCK_TTL = timedelta(minutes=15)
 # Progress and lock renewals are written at most this often, so the number of
 # queries a sweep makes does not grow with the number of pages.
 PROGRESS_INTERVAL_SECONDS = 2.0
+LOCK_LOST_MESSAGE = (
+    "This sweep stalled past its lock's expiry and another sweep took over; nothing was applied"
+)
+
+
+class LockLost(Exception):
+    """This sweep's lock lapsed and another sweep claimed it; this one must not apply."""
 
 
 @dataclass
@@ -85,17 +96,28 @@ class SweepResult:
 
 def claim_lock(ttl: timedelta = LOCK_TTL) -> str | None:
     """Claim the sweep lock with a conditional UPDATE; None if another sweep holds it."""
-    ConnectionStatus.get()  # make sure the row exists
     now = timezone.now()
     token = secrets.token_hex(16)
-    claimed = (
-        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID)
-        .filter(Q(lock_token="") | Q(lock_expires_at__lt=now) | Q(lock_expires_at__isnull=True))
-        .update(
-            lock_token=token, lock_expires_at=now + ttl, progress_pages=0, progress_total_pages=0
-        )
+    free = ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).filter(
+        Q(lock_token="") | Q(lock_expires_at__lt=now) | Q(lock_expires_at__isnull=True)
     )
-    return token if claimed == 1 else None
+    fields = {
+        "lock_token": token,
+        "lock_expires_at": now + ttl,
+        "progress_pages": 0,
+        "progress_total_pages": 0,
+    }
+    if free.update(**fields) == 1:
+        return token
+    if ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).exists():
+        return None
+    # The very first claim creates the row. Two first claims at once both get
+    # here; ignoring the conflict (rather than get_or_create's transaction and
+    # IntegrityError) keeps it to one statement, and the UPDATE decides.
+    ConnectionStatus.objects.bulk_create(
+        [ConnectionStatus(pk=ConnectionStatus.SINGLETON_ID)], ignore_conflicts=True
+    )
+    return token if free.update(**fields) == 1 else None
 
 
 def renew_lock(token: str, **progress: int) -> bool:
@@ -157,12 +179,26 @@ def run_sweep(
     try:
         result = _sweep(run, token, client or build_client(), on_progress)
     except Exception as exc:  # the run must be recorded whatever happened
-        logger.exception("Codex sweep failed unexpectedly")
-        result = _finish(run, started, SyncOutcome.ERROR, error=f"Unexpected error: {exc}")
+        # Not logger.exception: handlers print exc_info verbatim, and text we did
+        # not write may quote anything, the API key included.
+        logger.error(
+            "Codex sweep failed unexpectedly\n%s",
+            _redact("".join(traceback.format_exception(exc))),
+        )
+        error = _redact(f"Unexpected error: {exc}")
+        _record_error(error)
+        result = _finish(run, started, SyncOutcome.ERROR, error=error)
     finally:
         release_lock(token)
     result.duration_ms = _elapsed_ms(started)
     return result
+
+
+def _redact(text: str) -> str:
+    """`text` with every configured secret replaced by `***`."""
+    for secret in secret_values(settings.TSUNDOKU):
+        text = text.replace(secret, "***")
+    return text
 
 
 def _elapsed_ms(started: float) -> int:
@@ -178,43 +214,65 @@ def _sweep(
         return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=_last_error())
 
     try:
-        items = _fetch(client, token, on_progress, run)
+        items = _canonical_ids(_fetch(client, token, on_progress, run))
     except CodexUnauthorized as exc:
         return _auth_failed(run, started, AuthState.UNAUTHORIZED, exc)
     except CodexForbidden as exc:
         return _auth_failed(run, started, AuthState.FORBIDDEN, exc)
+    except CodexUnreachable as exc:
+        # Codex went away mid-walk (or stopped answering in time): a change of
+        # reachability like any other, so it gets its history row.
+        _record_reachability(False, error=str(exc), when=timezone.now(), at_preflight=False)
+        return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
     except CodexError as exc:
-        _record_error(str(exc), reachable=not isinstance(exc, CodexUnreachable))
+        _record_error(str(exc))
+        return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
+    except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
-    return _apply(run, started, items)
+    try:
+        return _apply(run, started, items, token)
+    except LockLost as exc:
+        return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
 
-def preflight(client: CodexClient) -> CodexInfo | None:
-    """GET /info: record reachability and version. None when Codex is unreachable."""
+def preflight(client: CodexClient, *, record_history: bool = True) -> CodexInfo | None:
+    """GET /info: record reachability and version. None when Codex is unreachable.
+
+    A change of reachability adds a `HealthCheck` row unless `record_history`
+    is false (Test connection writes its own, fuller row).
+    """
     now = timezone.now()
     try:
         info = client.get_app_info()
     except CodexError as exc:
-        _record_reachability(False, error=str(exc), when=now)
+        _record_reachability(False, error=str(exc), when=now, record_history=record_history)
         return None
     logger.info("Codex reachable: %s %s", info.name, info.version)
-    _record_reachability(True, info=info, when=now)
+    _record_reachability(True, info=info, when=now, record_history=record_history)
     return info
 
 
 def _record_reachability(
-    reachable: bool, *, when, info: CodexInfo | None = None, error: str = ""
+    reachable: bool,
+    *,
+    when,
+    info: CodexInfo | None = None,
+    error: str = "",
+    at_preflight: bool = True,
+    record_history: bool = True,
 ) -> None:
     status = ConnectionStatus.get()
     changed = status.reachable is not reachable
-    fields = {"reachable": reachable, "last_preflight_at": when}
+    fields = {"reachable": reachable}
+    if at_preflight:
+        fields["last_preflight_at"] = when
     if info is not None:
         fields.update(codex_name=info.name, codex_version=info.version)
     if error:
         fields.update(last_error=error, last_error_at=when)
     ConnectionStatus.objects.filter(pk=status.pk).update(**fields)
-    if changed:
+    if changed and record_history:
         HealthCheck.objects.create(
             checked_at=when,
             reachable=reachable,
@@ -224,12 +282,9 @@ def _record_reachability(
         )
 
 
-def _record_error(message: str, *, reachable: bool | None = None, **fields) -> None:
-    now = timezone.now()
-    if reachable is not None:
-        fields["reachable"] = reachable
+def _record_error(message: str, **fields) -> None:
     ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
-        last_error=message, last_error_at=now, **fields
+        last_error=message, last_error_at=timezone.now(), **fields
     )
 
 
@@ -251,11 +306,38 @@ def _fetch(
         now = time.monotonic()
         if now - last_write >= PROGRESS_INTERVAL_SECONDS or pages_seen == page.total_pages:
             last_write = now
-            renew_lock(token, progress_pages=pages_seen, progress_total_pages=page.total_pages)
+            if not renew_lock(
+                token, progress_pages=pages_seen, progress_total_pages=page.total_pages
+            ):
+                raise LockLost(LOCK_LOST_MESSAGE)
 
-    items = client.fetch_full_index(on_page=page_done)
-    run.pages = pages_seen
-    return items
+    try:
+        return client.fetch_full_index(on_page=page_done)
+    finally:
+        # Also on failure: "failed after 2 of 5 pages" is worth seeing in the run.
+        run.pages = pages_seen
+
+
+def _canonical_ids(items: list[CodexSeries]) -> list[CodexSeries]:
+    """Codex's series ids in canonical UUID form (lower case, hyphenated), once each.
+
+    Codex's ids are UUIDs; manual links and the database compare them as
+    UUIDs, so one that is not a UUID means the index is not usable.
+    """
+    canonical: dict[str, CodexSeries] = {}
+    for item in items:
+        try:
+            series_id = str(uuid.UUID(item.id))
+        except ValueError:
+            raise CodexBadPayload(
+                "Codex's external index listed a series id that is not a UUID",
+                detail=_redact(item.id[:40]),
+            ) from None
+        if series_id not in canonical:
+            canonical[series_id] = (
+                item if item.id == series_id else dataclasses.replace(item, id=series_id)
+            )
+    return list(canonical.values())
 
 
 def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> SweepResult:
@@ -263,7 +345,7 @@ def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> S
     return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
 
 
-def _apply(run: SyncRun, started: float, items: list[CodexSeries]) -> SweepResult:
+def _apply(run: SyncRun, started: float, items: list[CodexSeries], token: str) -> SweepResult:
     """Match and persist. Reads first, then one transaction of set-based writes."""
     index = catalog_index(ExternalId.objects.values_list("series_id", "provider", "external_id"))
     manual = list(
@@ -304,6 +386,17 @@ def _apply(run: SyncRun, started: float, items: list[CodexSeries]) -> SweepResul
         )
         for item in result.manual_refresh.values()
     ]
+    conflicts = [
+        {
+            "kind": conflict.kind,
+            "codex_series_uuids": list(conflict.codex_series_uuids),
+            "series_ids": list(conflict.series_ids),
+            "chosen_codex_series_uuid": conflict.chosen_codex_series_uuid,
+            "chosen_series_id": conflict.chosen_series_id,
+            "detail": conflict.detail,
+        }
+        for conflict in result.conflicts
+    ]
     unmatched = [
         {
             "codex_series_uuid": item.id,
@@ -324,23 +417,15 @@ def _apply(run: SyncRun, started: float, items: list[CodexSeries]) -> SweepResul
     desired = {row.series_id for row in rows}
     now = timezone.now()
     with transaction.atomic():
+        # Fencing: a sweep that stalled past its lock's expiry (a suspended
+        # worker) must not overwrite what the sweep that took over applied.
+        if not renew_lock(token):
+            raise LockLost(LOCK_LOST_MESSAGE)
         removed = link_store.delete_auto_links_except(sorted(desired))
         link_store.upsert_auto_links(rows, now)
         link_store.refresh_manual_links(manual_counts, now)
         link_store.replace_unmatched(unmatched, now)
-        SyncConflict.objects.all().delete()
-        SyncConflict.objects.bulk_create(
-            SyncConflict(
-                kind=conflict.kind,
-                codex_series_uuids=list(conflict.codex_series_uuids),
-                series_ids=list(conflict.series_ids),
-                chosen_codex_series_uuid=conflict.chosen_codex_series_uuid,
-                chosen_series_id=conflict.chosen_series_id,
-                detail=conflict.detail,
-                recorded_at=now,
-            )
-            for conflict in result.conflicts
-        )
+        link_store.replace_conflicts(conflicts, now)
         linked = CodexLink.objects.count()
         ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
             auth_state=AuthState.OK,

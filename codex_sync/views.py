@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from codex_sync import linking, overlay
-from codex_sync.client import CodexInfo
+from codex_sync.client import CodexInfo, without_credentials
 from codex_sync.connection import ConnectionCheck, check_connection
 from codex_sync.models import (
     AuthState,
@@ -59,17 +58,6 @@ def redact(text: str) -> str:
     for secret in secret_values(settings.TSUNDOKU):
         text = text.replace(secret, "***")
     return text
-
-
-def display_base_url(base_url: str) -> str:
-    """The Codex base URL without any `user:password@` part."""
-    parts = urlsplit(base_url)
-    if parts.username is None and parts.password is None:
-        return base_url
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def version_supported(version: str) -> bool | None:
@@ -119,7 +107,7 @@ def connection_overview() -> ConnectionOverview:
         row.error = redact(row.error)
     return ConnectionOverview(
         enabled=overlay.enabled(),
-        base_url=display_base_url(settings.TSUNDOKU.codex["base_url"]),
+        base_url=without_credentials(settings.TSUNDOKU.codex["base_url"]),
         reachable=status.reachable,
         codex_name=status.codex_name,
         codex_version=status.codex_version,

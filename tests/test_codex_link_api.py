@@ -223,3 +223,10 @@ def test_hand_linking_works_while_the_integration_is_disabled(
 
     assert response.status_code == 200
     assert CodexLink.objects.filter(series=series).exists()
+
+
+def test_deep_links_never_carry_credentials_from_the_base_url(tsundoku_config):
+    from codex_sync.overlay import series_url
+
+    tsundoku_config(codex={"base_url": "https://reader:hunter2@codex.example.com:8443/sub"})
+    assert series_url("9b2e") == "https://codex.example.com:8443/sub/series/9b2e"
