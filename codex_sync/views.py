@@ -35,7 +35,7 @@ from codex_sync.sweep import sweep_running
 from codex_sync.tasks import CodexDisabled, request_sweep
 from feed.models import Series
 from feed.pagination import int_or_none, paginate
-from feed.views import admin_only
+from tsundoku.access import admin_only
 from tsundoku.config import secret_values
 
 RECENT_ROWS = 5

@@ -8,12 +8,7 @@ is left out of the templates for everyone else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -38,6 +33,7 @@ from feed.pagination import clamp_page_size, int_or_none, paginate
 from feed.queries import MAX_QUERY_LENGTH, parse_filters, series_queryset
 from feed.search import filter_by_query
 from feed.templatetags.feed_tags import querystring
+from tsundoku.access import admin_only
 
 LAYOUTS = ("cards", "list")
 
@@ -72,24 +68,6 @@ REVIEW_STATES = {
     "unresolved": Resolution.UNRESOLVED,
     "rejected": Resolution.REJECTED,
 }
-
-
-def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Admin pages: anonymous readers go to the login page; anyone else non-admin gets 403.
-
-    POSTs never redirect to a login form: an action that was not allowed
-    should fail loudly, not silently bounce.
-    """
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.is_admin:
-            return view(request, *args, **kwargs)
-        if request.method in {"GET", "HEAD"} and not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise PermissionDenied("The review queue is for the admin.")
-
-    return wrapped
 
 
 def _page_number(request: HttpRequest) -> int | None:

@@ -10,10 +10,14 @@ from it) and nothing else.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from rest_framework import authentication, exceptions, permissions
 
 
@@ -79,10 +83,26 @@ class AccessTierMiddleware:
         path = request.path
         gated = not path.startswith(self.OPEN_PREFIXES) and path not in self.OPEN_PATHS
         if gated and not may_read(request):
-            from django.contrib.auth.views import redirect_to_login
-
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+def admin_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Admin pages: anonymous readers go to the login page; anyone else non-admin gets 403.
+
+    POSTs never redirect to a login form: an action that was not allowed
+    should fail loudly, not silently bounce.
+    """
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.is_admin:
+            return view(request, *args, **kwargs)
+        if request.method in {"GET", "HEAD"} and not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise PermissionDenied("This page is for the admin.")
+
+    return wrapped
 
 
 def access_tier(request: HttpRequest) -> dict[str, bool]:
