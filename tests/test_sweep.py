@@ -1,0 +1,769 @@
+"""The Codex sweep against a mocked Codex: what it sends, what it stores, what it refuses.
+
+`responses` stands in for Codex at `http://codex.test` (the test config's
+base_url). Every failure test first stores links with a good sweep, then makes
+Codex misbehave *and* report different counts, so a sweep that wrongly applied
+anything would show up in the before/after snapshot of the link table.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+import responses
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from codex_sync.models import (
+    AuthState,
+    CodexLink,
+    ConflictKind,
+    ConnectionStatus,
+    HealthCheck,
+    LinkKind,
+    SyncConflict,
+    SyncOutcome,
+    SyncRun,
+    SyncTrigger,
+    UnmatchedCodexSeries,
+)
+from codex_sync.sweep import run_sweep
+from tests.conftest import CODEX_KEY
+
+BASE_URL = "http://codex.test"
+INFO_URL = f"{BASE_URL}/api/v1/info"
+INDEX_URL = f"{BASE_URL}/api/v1/series/external-index"
+INFO = {"name": "codex", "version": "1.40.0"}
+
+Answer = tuple[int, dict[str, str], str]
+
+
+def codex_uuid(number: int) -> str:
+    return f"00000000-0000-4000-8000-{number:012d}"
+
+
+def codex_item(
+    number: int,
+    *external_ids: tuple[str, str],
+    volume: int | None = None,
+    chapter: float | None = None,
+    owned: int | None = None,
+) -> dict[str, Any]:
+    """One external-index row: `codex_item(1, ("plugin:mangabaka", "42"), volume=3)`."""
+    return {
+        "id": codex_uuid(number),
+        "externalIds": [
+            {"source": source, "externalId": external_id} for source, external_id in external_ids
+        ],
+        "localMaxVolume": volume,
+        "localMaxChapter": chapter,
+        "volumesOwned": owned,
+    }
+
+
+def json_answer(status: int, payload: Any) -> Answer:
+    return status, {"Content-Type": "application/json"}, json.dumps(payload)
+
+
+class FakeCodex:
+    """Codex's two routes on `responses`, paging `items` the way each request asks.
+
+    `overrides` replaces the answer for one page number, or for every page
+    under the key None (an exception is raised, as a broken connection
+    would); `total_for` can make the reported total vary by page.
+    """
+
+    def __init__(self, mocked: responses.RequestsMock, items: list[dict] | None = None) -> None:
+        self.mocked = mocked
+        self.items: list[dict] = list(items or [])
+        self.overrides: dict[int | None, Answer | Exception] = {}
+        self.total_for: Callable[[int], int] | None = None
+        mocked.get(INFO_URL, json=INFO)
+        mocked.add_callback(responses.GET, INDEX_URL, callback=self._index)
+
+    def info_fails(self, **answer: Any) -> None:
+        self.mocked.replace(responses.GET, INFO_URL, **answer)
+
+    def _index(self, request: requests.PreparedRequest) -> Answer:
+        query = parse_qs(urlsplit(request.url).query)
+        page, page_size = int(query["page"][0]), int(query["pageSize"][0])
+        override = self.overrides.get(page, self.overrides.get(None))
+        if isinstance(override, Exception):
+            raise override
+        if override is not None:
+            return override
+        total = self.total_for(page) if self.total_for else len(self.items)
+        rows = self.items[(page - 1) * page_size : page * page_size]
+        return json_answer(
+            200,
+            {
+                "data": rows,
+                "page": page,
+                "pageSize": page_size,
+                "total": total,
+                "totalPages": math.ceil(total / page_size),
+                "links": {"self": f"/api/v1/series/external-index?page={page}"},
+            },
+        )
+
+    @property
+    def index_calls(self) -> list:
+        return [call for call in self.mocked.calls if call.request.url.startswith(INDEX_URL)]
+
+    @property
+    def info_calls(self) -> list:
+        return [call for call in self.mocked.calls if call.request.url.startswith(INFO_URL)]
+
+
+@contextmanager
+def mocked_codex() -> Iterator[FakeCodex]:
+    """A FakeCodex for the length of the block; any other URL raises ConnectionError."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
+        yield FakeCodex(mocked)
+
+
+@pytest.fixture
+def codex() -> Iterator[FakeCodex]:
+    with mocked_codex() as fake:
+        yield fake
+
+
+@pytest.fixture
+def small_pages(tsundoku_config):
+    """Two series a page, so a five-page index needs only ten series."""
+    tsundoku_config(codex={"page_size": 2})
+
+
+def link_snapshot() -> list[dict]:
+    return list(CodexLink.objects.order_by("series_id").values())
+
+
+def query_of(call) -> dict[str, list[str]]:
+    return parse_qs(urlsplit(call.request.url).query)
+
+
+@pytest.fixture
+def ten_linked(db, make_series, codex, small_pages) -> list:
+    """Ten catalog series, each matched by one Codex series; a first sweep stored them."""
+    catalog = [make_series(f"Series {k}", mangabaka=str(1000 + k)) for k in range(10)]
+    codex.items = [
+        codex_item(k, ("plugin:mangabaka", str(1000 + k)), volume=k, chapter=k * 10.0, owned=k)
+        for k in range(10)
+    ]
+    assert run_sweep().succeeded
+    # What a broken sweep might wrongly store: every count changed.
+    for item in codex.items:
+        item["localMaxVolume"] = 99
+    codex.mocked.calls.reset()
+    return catalog
+
+
+# ----------------------------------------------------------------- the happy path
+
+
+def test_first_sweep_creates_auto_links_with_counts_and_the_matched_id(make_series, codex):
+    berserk = make_series("Berserk", anilist="30002", mangabaka="77")
+    frieren = make_series("Frieren", mal="126287")
+    codex.items = [
+        codex_item(1, ("api:anilist", "30002"), volume=41, chapter=364.0, owned=40),
+        codex_item(2, ("api:myanimelist", "126287"), volume=None, chapter=137.5, owned=None),
+    ]
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.SUCCESS
+    assert (result.fetched, result.linked, result.new_links, result.removed_links) == (2, 2, 2, 0)
+    links = {link.series_id: link for link in CodexLink.objects.all()}
+    assert set(links) == {berserk.pk, frieren.pk}
+    assert str(links[berserk.pk].codex_series_uuid) == codex_uuid(1)
+    assert links[berserk.pk].link_kind == LinkKind.AUTO
+    assert (links[berserk.pk].matched_provider, links[berserk.pk].matched_external_id) == (
+        "anilist",
+        "30002",
+    )
+    assert links[berserk.pk].local_max_volume == 41
+    assert links[berserk.pk].local_max_chapter == 364.0
+    assert links[berserk.pk].volumes_owned == 40
+    assert links[berserk.pk].synced_at is not None
+    assert links[frieren.pk].matched_provider == "mal"
+    assert links[frieren.pk].local_max_volume is None
+    assert links[frieren.pk].local_max_chapter == 137.5
+    status = ConnectionStatus.get()
+    assert status.reachable is True
+    assert status.auth_state == AuthState.OK
+    assert (status.codex_name, status.codex_version) == ("codex", "1.40.0")
+    assert (status.linked_count, status.fetched_count) == (2, 2)
+    assert status.last_success_at is not None
+
+
+def test_sweep_sends_the_key_only_to_the_index_with_camel_case_paging(
+    make_series, codex, small_pages
+):
+    codex.items = [codex_item(k, ("plugin:mangabaka", str(k))) for k in range(5)]
+
+    result = run_sweep()
+
+    assert result.succeeded
+    assert result.pages == 3
+    (info_call,) = codex.info_calls
+    assert "X-API-Key" not in info_call.request.headers
+    assert "Authorization" not in info_call.request.headers
+    assert [query_of(call) for call in codex.index_calls] == [
+        {"page": [str(page)], "pageSize": ["2"]} for page in (1, 2, 3)
+    ]
+    for call in codex.index_calls:
+        assert call.request.headers["X-API-Key"] == CODEX_KEY
+        assert "Authorization" not in call.request.headers
+        assert call.request.req_kwargs["timeout"] == 5
+    # Preflight first, then each page exactly once.
+    assert len(codex.mocked.calls) == 1 + 3
+    assert codex.mocked.calls[0].request.url == INFO_URL
+
+
+def test_the_default_page_size_is_codex_maximum_of_500(make_series, codex):
+    run_sweep()
+
+    assert query_of(codex.index_calls[0]) == {"page": ["1"], "pageSize": ["500"]}
+
+
+def test_a_second_sweep_updates_counts_and_changes_nothing_else(make_series, codex):
+    series = make_series("Vinland Saga", mangabaka="501")
+    codex.items = [codex_item(1, ("plugin:mangabaka", "501"), volume=12, chapter=100.0, owned=12)]
+    run_sweep()
+    first = CodexLink.objects.get()
+
+    codex.items[0].update(localMaxVolume=13, localMaxChapter=105.5, volumesOwned=13)
+    second = run_sweep()
+    third = run_sweep()
+
+    link = CodexLink.objects.get()
+    assert link.pk == first.pk
+    assert link.series_id == series.pk
+    assert (link.local_max_volume, link.local_max_chapter, link.volumes_owned) == (13, 105.5, 13)
+    assert link.synced_at > first.synced_at
+    assert link.created_at == first.created_at
+    assert (second.new_links, second.removed_links, second.linked) == (0, 0, 1)
+    assert (third.new_links, third.removed_links, third.linked) == (0, 0, 1)
+
+
+# -------------------------------------------------------------- failures leave links
+
+
+def test_outage_at_preflight_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    checks_before = HealthCheck.objects.count()
+    codex.info_fails(body=requests.ConnectionError("connection refused"))
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.PREFLIGHT_FAILED
+    assert link_snapshot() == before
+    assert codex.index_calls == []
+    status = ConnectionStatus.get()
+    assert status.reachable is False
+    assert "Cannot reach Codex" in status.last_error
+    assert status.last_error_at is not None
+    # Reachability went from up to down: one history row for the change.
+    assert HealthCheck.objects.count() == checks_before + 1
+    latest = HealthCheck.objects.first()
+    assert latest.reachable is False
+    assert "Cannot reach Codex" in latest.error
+    assert SyncRun.objects.first().error == status.last_error
+
+
+def test_a_second_outage_in_a_row_adds_no_history_row(ten_linked, codex):
+    codex.info_fails(body=requests.ConnectionError("connection refused"))
+    run_sweep()
+    checks_after_first_outage = HealthCheck.objects.count()
+
+    run_sweep()
+
+    assert HealthCheck.objects.count() == checks_after_first_outage
+
+
+def test_rejected_key_is_auth_failed_and_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    codex.overrides[None] = json_answer(
+        401, {"error": "Unauthorized", "message": "Invalid API key"}
+    )
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.AUTH_FAILED
+    assert link_snapshot() == before
+    status = ConnectionStatus.get()
+    assert status.auth_state == AuthState.UNAUTHORIZED
+    assert status.reachable is True
+    assert status.last_error.startswith("API key rejected (401)")
+    assert result.error == status.last_error
+
+
+def test_key_without_series_read_is_forbidden_and_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    codex.overrides[None] = json_answer(
+        403, {"error": "Forbidden", "message": "Missing required permission: SeriesRead"}
+    )
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.AUTH_FAILED
+    assert link_snapshot() == before
+    status = ConnectionStatus.get()
+    assert status.auth_state == AuthState.FORBIDDEN
+    assert status.last_error.startswith("API key lacks series:read (403)")
+
+
+def test_failure_on_page_three_of_five_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    codex.overrides[3] = json_answer(
+        500, {"error": "InternalServerError", "message": "An internal error occurred"}
+    )
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert "HTTP 500" in result.error
+    assert "page 3" in result.error
+    assert link_snapshot() == before
+    assert [query_of(call)["page"] for call in codex.index_calls] == [["1"], ["2"], ["3"]]
+    assert ConnectionStatus.get().last_error == result.error
+
+
+def test_an_early_empty_page_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    codex.overrides[2] = json_answer(
+        200, {"data": [], "page": 2, "pageSize": 2, "total": 10, "totalPages": 5}
+    )
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert "empty" in result.error
+    assert link_snapshot() == before
+
+
+def test_garbage_json_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    codex.overrides[2] = (200, {"Content-Type": "application/json"}, '{"data": [{"id": "5')
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert "not with valid JSON" in result.error
+    assert link_snapshot() == before
+
+
+def test_a_shrinking_total_leaves_links_untouched(ten_linked, codex):
+    before = link_snapshot()
+    codex.total_for = lambda page: 10 if page < 3 else 9
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert "changed from 10 to 9" in result.error
+    assert link_snapshot() == before
+
+
+def test_a_failed_sweep_keeps_the_conflicts_and_unmatched_of_the_last_good_one(make_series, codex):
+    make_series("Claimed", mangabaka="1")
+    codex.items = [
+        codex_item(1, ("plugin:mangabaka", "1")),
+        codex_item(2, ("api:mangabaka", "1")),
+        codex_item(3, ("comicinfo", "x")),
+    ]
+    run_sweep()
+    codex.overrides[1] = json_answer(500, {"error": "InternalServerError", "message": "boom"})
+
+    run_sweep()
+
+    assert SyncConflict.objects.count() == 1
+    assert UnmatchedCodexSeries.objects.count() == 1
+
+
+# ------------------------------------------------------------------------ conflicts
+
+
+def test_two_codex_series_claiming_one_series_make_one_link_and_a_conflict(make_series, codex):
+    series = make_series("Claimed twice", mangabaka="9", anilist="19")
+    # The MangaBaka match outranks AniList whatever the order Codex lists them in.
+    codex.items = [
+        codex_item(5, ("api:anilist", "19"), volume=1),
+        codex_item(7, ("plugin:mangabaka", "9"), volume=2),
+    ]
+
+    result = run_sweep()
+
+    link = CodexLink.objects.get()
+    assert link.series_id == series.pk
+    assert str(link.codex_series_uuid) == codex_uuid(7)
+    assert link.matched_provider == "mangabaka"
+    conflict = SyncConflict.objects.get()
+    assert conflict.kind == ConflictKind.MANY_CLAIM_ONE
+    assert sorted(conflict.codex_series_uuids) == [codex_uuid(5), codex_uuid(7)]
+    assert conflict.series_ids == [series.pk]
+    assert conflict.chosen_codex_series_uuid == codex_uuid(7)
+    assert result.conflicts == 1
+    assert SyncRun.objects.get(pk=result.run_id).conflicts == 1
+
+
+def test_rival_claims_by_the_same_provider_go_to_the_lowest_uuid(make_series, codex):
+    series = make_series("Duplicated in Codex", mangabaka="9")
+    codex.items = [codex_item(8, ("plugin:mangabaka", "9")), codex_item(3, ("api:mangabaka", "9"))]
+
+    run_sweep()
+    codex.items.reverse()
+    run_sweep()
+
+    link = CodexLink.objects.get(series=series)
+    assert str(link.codex_series_uuid) == codex_uuid(3)
+    assert SyncConflict.objects.get().chosen_codex_series_uuid == codex_uuid(3)
+
+
+def test_one_codex_series_matching_two_series_makes_one_link_and_a_conflict(make_series, codex):
+    by_anilist = make_series("Split A", anilist="30")
+    by_mangabaka = make_series("Split B", mangabaka="31")
+    codex.items = [codex_item(1, ("api:anilist", "30"), ("plugin:mangabaka", "31"))]
+
+    result = run_sweep()
+
+    link = CodexLink.objects.get()
+    assert link.series_id == by_mangabaka.pk
+    conflict = SyncConflict.objects.get()
+    assert conflict.kind == ConflictKind.CODEX_MATCHES_MANY
+    assert conflict.codex_series_uuids == [codex_uuid(1)]
+    assert sorted(conflict.series_ids) == sorted([by_anilist.pk, by_mangabaka.pk])
+    assert conflict.chosen_series_id == by_mangabaka.pk
+    assert result.conflicts == 1
+
+
+def test_conflicts_are_replaced_by_each_sweep(make_series, codex):
+    make_series("A", anilist="30")
+    make_series("B", mangabaka="31")
+    codex.items = [codex_item(1, ("api:anilist", "30"), ("plugin:mangabaka", "31"))]
+    run_sweep()
+
+    codex.items = [codex_item(1, ("plugin:mangabaka", "31"))]
+    run_sweep()
+
+    assert not SyncConflict.objects.exists()
+
+
+# --------------------------------------------------------------------- manual links
+
+
+def test_a_manual_link_survives_a_sweep_and_gets_fresh_counts(make_series, codex):
+    series = make_series("Hand-linked", mangabaka="40")
+    CodexLink.objects.create(
+        series=series, codex_series_uuid=codex_uuid(2), link_kind=LinkKind.MANUAL
+    )
+    # Codex's series 1 carries the series' own id; the admin chose series 2 anyway.
+    codex.items = [
+        codex_item(1, ("plugin:mangabaka", "40"), volume=1, chapter=1.0, owned=1),
+        codex_item(2, ("manual", "shelf"), volume=8, chapter=70.5, owned=7),
+    ]
+
+    run_sweep()
+
+    link = CodexLink.objects.get()
+    assert link.series_id == series.pk
+    assert link.link_kind == LinkKind.MANUAL
+    assert str(link.codex_series_uuid) == codex_uuid(2)
+    assert (link.local_max_volume, link.local_max_chapter, link.volumes_owned) == (8, 70.5, 7)
+    assert link.synced_at is not None
+    assert (link.matched_provider, link.matched_external_id) == ("", "")
+
+
+def test_a_manual_link_whose_uuid_is_gone_from_codex_is_kept(make_series, codex):
+    series = make_series("Hand-linked")
+    CodexLink.objects.create(
+        series=series,
+        codex_series_uuid=codex_uuid(99),
+        link_kind=LinkKind.MANUAL,
+        local_max_volume=4,
+    )
+    codex.items = [codex_item(1, ("plugin:mangabaka", "elsewhere"))]
+
+    result = run_sweep()
+
+    link = CodexLink.objects.get()
+    assert (link.link_kind, str(link.codex_series_uuid)) == (LinkKind.MANUAL, codex_uuid(99))
+    assert link.local_max_volume == 4
+    assert result.removed_links == 0
+    assert result.linked == 1
+
+
+def test_a_codex_series_linked_by_hand_is_not_auto_linked_elsewhere(make_series, codex):
+    chosen = make_series("The admin's choice")
+    other = make_series("Shares the id", mangabaka="12")
+    CodexLink.objects.create(
+        series=chosen, codex_series_uuid=codex_uuid(1), link_kind=LinkKind.MANUAL
+    )
+    codex.items = [codex_item(1, ("plugin:mangabaka", "12"), volume=3)]
+
+    run_sweep()
+
+    assert not CodexLink.objects.filter(series=other).exists()
+    assert CodexLink.objects.get(series=chosen).local_max_volume == 3
+
+
+def test_a_hand_link_replacing_an_auto_link_is_kept_by_the_next_sweep(make_series, codex):
+    series = make_series("Relinked", mangabaka="60")
+    codex.items = [
+        codex_item(1, ("plugin:mangabaka", "60"), volume=1),
+        codex_item(2, ("comicinfo", "abc"), volume=5),
+    ]
+    run_sweep()
+    # What the hand-link API does: the row becomes manual, pointing elsewhere.
+    CodexLink.objects.filter(series=series).update(
+        link_kind=LinkKind.MANUAL,
+        codex_series_uuid=codex_uuid(2),
+        matched_provider="",
+        matched_external_id="",
+    )
+
+    result = run_sweep()
+
+    link = CodexLink.objects.get()
+    assert (link.link_kind, str(link.codex_series_uuid)) == (LinkKind.MANUAL, codex_uuid(2))
+    assert link.local_max_volume == 5
+    assert (result.new_links, result.removed_links) == (0, 0)
+
+
+# ------------------------------------------------------------- pruning and unmatched
+
+
+def test_auto_links_no_longer_in_codex_are_pruned(make_series, codex):
+    kept = make_series("Kept", mangabaka="1")
+    gone = make_series("Gone", mangabaka="2")
+    codex.items = [
+        codex_item(1, ("plugin:mangabaka", "1")),
+        codex_item(2, ("plugin:mangabaka", "2")),
+    ]
+    run_sweep()
+
+    del codex.items[1]
+    result = run_sweep()
+
+    assert list(CodexLink.objects.values_list("series_id", flat=True)) == [kept.pk]
+    assert not CodexLink.objects.filter(series=gone).exists()
+    assert (result.new_links, result.removed_links, result.linked) == (0, 1, 1)
+    assert ConnectionStatus.get().linked_count == 1
+
+
+def test_an_auto_link_whose_id_left_the_catalog_is_pruned(make_series, codex):
+    series = make_series("Lost its id", anilist="5")
+    codex.items = [codex_item(1, ("api:anilist", "5"))]
+    run_sweep()
+
+    series.external_ids.all().delete()
+    result = run_sweep()
+
+    assert not CodexLink.objects.exists()
+    assert result.removed_links == 1
+    assert result.unmatched == 1
+
+
+def test_unmatched_codex_series_are_recorded_and_replaced_each_sweep(make_series, codex):
+    make_series("Matched", mangabaka="1")
+    codex.items = [
+        codex_item(1, ("plugin:mangabaka", "1")),
+        codex_item(2, ("manual", "shelf-2"), ("api:anilist", "404"), volume=3, chapter=9.5),
+        codex_item(3),
+    ]
+
+    first = run_sweep()
+
+    assert first.unmatched == 2
+    rows = {str(row.codex_series_uuid): row for row in UnmatchedCodexSeries.objects.all()}
+    assert set(rows) == {codex_uuid(2), codex_uuid(3)}
+    assert rows[codex_uuid(2)].external_ids == [
+        {"source": "manual", "externalId": "shelf-2", "externalUrl": None},
+        {"source": "api:anilist", "externalId": "404", "externalUrl": None},
+    ]
+    assert (rows[codex_uuid(2)].local_max_volume, rows[codex_uuid(2)].local_max_chapter) == (
+        3,
+        9.5,
+    )
+    assert rows[codex_uuid(3)].external_ids == []
+
+    codex.items = [codex_item(1, ("plugin:mangabaka", "1")), codex_item(4, ("comicinfo", "z"))]
+    second = run_sweep()
+
+    assert second.unmatched == 1
+    assert [
+        str(u) for u in UnmatchedCodexSeries.objects.values_list("codex_series_uuid", flat=True)
+    ] == [codex_uuid(4)]
+
+
+# ------------------------------------------------------------ MangaUpdates spellings
+
+
+def test_a_mangaupdates_slug_in_codex_matches_the_decimal_id_in_the_catalog(make_series, codex):
+    series = make_series("Slugged", mangaupdates=str(int("hly6oqa", 36)))
+    codex.items = [codex_item(1, ("api:mangaupdates", "hly6oqa"))]
+
+    run_sweep()
+
+    link = CodexLink.objects.get()
+    assert link.series_id == series.pk
+    assert (link.matched_provider, link.matched_external_id) == ("mangaupdates", "hly6oqa")
+
+
+def test_a_mangaupdates_decimal_id_in_codex_matches_the_slug_in_the_catalog(make_series, codex):
+    series = make_series("Numbered", mangaupdates="hly6oqa")
+    codex.items = [codex_item(1, ("mangaupdates", str(int("hly6oqa", 36))))]
+
+    run_sweep()
+
+    assert CodexLink.objects.get().series_id == series.pk
+
+
+# ------------------------------------------------------------------------ sync runs
+
+
+def test_every_attempt_records_a_sync_run_with_its_outcome_trigger_and_counts(make_series, codex):
+    make_series("One", mangabaka="1")
+    make_series("Two", mangabaka="2")
+    codex.items = [
+        codex_item(1, ("plugin:mangabaka", "1")),
+        codex_item(2, ("plugin:mangabaka", "2")),
+        codex_item(3, ("api:mangabaka", "2")),
+        codex_item(4),
+    ]
+
+    success = run_sweep(SyncTrigger.CRON)
+    codex.overrides[None] = json_answer(
+        401, {"error": "Unauthorized", "message": "Invalid API key"}
+    )
+    auth_failed = run_sweep(SyncTrigger.MANUAL)
+    codex.overrides[None] = json_answer(502, {"error": "BadGateway", "message": "x"})
+    error = run_sweep(SyncTrigger.CRON)
+    codex.info_fails(body=requests.ConnectionError("refused"))
+    preflight_failed = run_sweep(SyncTrigger.MANUAL)
+
+    runs = {run.pk: run for run in SyncRun.objects.all()}
+    assert len(runs) == 4
+    ok = runs[success.run_id]
+    assert (ok.trigger, ok.outcome) == (SyncTrigger.CRON, SyncOutcome.SUCCESS)
+    assert (ok.fetched, ok.linked, ok.new_links, ok.removed_links) == (4, 2, 2, 0)
+    assert (ok.conflicts, ok.unmatched, ok.pages, ok.error) == (1, 1, 1, "")
+    assert ok.finished_at is not None
+    assert ok.duration_ms is not None
+    for result, trigger, outcome in [
+        (auth_failed, SyncTrigger.MANUAL, SyncOutcome.AUTH_FAILED),
+        (error, SyncTrigger.CRON, SyncOutcome.ERROR),
+        (preflight_failed, SyncTrigger.MANUAL, SyncOutcome.PREFLIGHT_FAILED),
+    ]:
+        run = runs[result.run_id]
+        assert (run.trigger, run.outcome) == (trigger, outcome)
+        assert run.error
+        assert run.error == result.error
+        assert (run.fetched, run.linked, run.new_links, run.removed_links) == (0, 0, 0, 0)
+        assert run.finished_at is not None
+
+
+def test_an_unexpected_error_is_recorded_and_leaves_links_untouched(ten_linked, monkeypatch):
+    before = link_snapshot()
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("codex_sync.link_store.replace_unmatched", explode)
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert "disk on fire" in result.error
+    assert link_snapshot() == before
+    assert SyncRun.objects.get(pk=result.run_id).outcome == SyncOutcome.ERROR
+    status = ConnectionStatus.get()
+    assert status.last_error == result.error
+    assert status.lock_token == ""
+
+
+def test_a_failed_run_records_how_many_pages_arrived(ten_linked, codex):
+    codex.overrides[4] = json_answer(500, {"error": "InternalServerError", "message": "boom"})
+
+    result = run_sweep()
+
+    assert result.pages == 3
+    assert SyncRun.objects.get(pk=result.run_id).pages == 3
+
+
+def test_codex_going_away_mid_walk_is_a_recorded_change_of_reachability(ten_linked, codex):
+    before = link_snapshot()
+    checks_before = HealthCheck.objects.count()
+    codex.overrides[2] = requests.ConnectionError("connection reset")
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert link_snapshot() == before
+    assert ConnectionStatus.get().reachable is False
+    assert HealthCheck.objects.count() == checks_before + 1
+    assert HealthCheck.objects.first().reachable is False
+
+
+def test_codex_ids_are_compared_as_uuids_whatever_their_case(make_series, codex):
+    series = make_series("Hand-linked")
+    CodexLink.objects.create(
+        series=series, codex_series_uuid=codex_uuid(5), link_kind=LinkKind.MANUAL
+    )
+    codex.items = [codex_item(5, volume=6)]
+    codex.items[0]["id"] = codex.items[0]["id"].upper()
+
+    result = run_sweep()
+
+    assert result.unmatched == 0
+    assert CodexLink.objects.get().local_max_volume == 6
+
+
+def test_a_series_id_that_is_not_a_uuid_fails_the_sweep_without_applying_it(ten_linked, codex):
+    before = link_snapshot()
+    codex.items[3]["id"] = "not-a-uuid"
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert "not a UUID" in result.error
+    assert link_snapshot() == before
+
+
+# -------------------------------------------------------------------- query counts
+
+
+def _queries_for_a_sweep(make_series, codex: FakeCodex, n: int) -> int:
+    """Queries one successful sweep makes over n Codex series; the data is rolled back."""
+    with transaction.atomic():
+        catalog = [make_series(f"Series {k}", mangabaka=str(k)) for k in range(n)]
+        CodexLink.objects.create(
+            series=catalog[0], codex_series_uuid=codex_uuid(0), link_kind=LinkKind.MANUAL
+        )
+        # Matches, conflicts, unmatched series and a manual link, all growing with n.
+        codex.items = [
+            codex_item(k, ("plugin:mangabaka", str(k)), volume=k, chapter=k + 0.5) for k in range(n)
+        ]
+        codex.items += [codex_item(n + k, ("comicinfo", str(k))) for k in range(n // 10)]
+        codex.items += [codex_item(2 * n + k, ("api:mangabaka", str(k))) for k in range(1, n)]
+        with CaptureQueriesContext(connection) as queries:
+            result = run_sweep()
+        assert result.succeeded
+        assert result.linked == n
+        assert result.conflicts == n - 1
+        assert result.unmatched == n // 10
+        transaction.set_rollback(True)
+    return len(queries)
+
+
+def test_a_sweep_makes_the_same_number_of_queries_for_10_and_200_series(make_series, codex):
+    small = _queries_for_a_sweep(make_series, codex, 10)
+    large = _queries_for_a_sweep(make_series, codex, 200)
+
+    assert small == large
