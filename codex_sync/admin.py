@@ -24,10 +24,10 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from codex_sync.status import CodexStatus, codex_status
-from codex_sync.views import redact
 from feed.admin import ReadOnlyAdmin
 from feed.models import Series
 from feed.views import CODEX_FILTER_LABELS
+from tsundoku.logging import redact
 
 
 class CodexStatusFilter(admin.SimpleListFilter):

@@ -48,7 +48,7 @@ from codex_sync.models import (
     SyncTrigger,
 )
 from feed.models import ExternalId
-from tsundoku.config import secret_values
+from tsundoku.logging import redact
 
 logger = logging.getLogger(__name__)
 
@@ -183,22 +183,15 @@ def run_sweep(
         # not write may quote anything, the API key included.
         logger.error(
             "Codex sweep failed unexpectedly\n%s",
-            _redact("".join(traceback.format_exception(exc))),
+            redact("".join(traceback.format_exception(exc))),
         )
-        error = _redact(f"Unexpected error: {exc}")
+        error = redact(f"Unexpected error: {exc}")
         _record_error(error)
         result = _finish(run, started, SyncOutcome.ERROR, error=error)
     finally:
         release_lock(token)
     result.duration_ms = _elapsed_ms(started)
     return result
-
-
-def _redact(text: str) -> str:
-    """`text` with every configured secret replaced by `***`."""
-    for secret in secret_values(settings.TSUNDOKU):
-        text = text.replace(secret, "***")
-    return text
 
 
 def _elapsed_ms(started: float) -> int:
@@ -331,7 +324,7 @@ def _canonical_ids(items: list[CodexSeries]) -> list[CodexSeries]:
         except ValueError:
             raise CodexBadPayload(
                 "Codex's external index listed a series id that is not a UUID",
-                detail=_redact(item.id[:40]),
+                detail=redact(item.id[:40]),
             ) from None
         if series_id not in canonical:
             canonical[series_id] = (

@@ -36,7 +36,7 @@ from codex_sync.tasks import CodexDisabled, request_sweep
 from feed.models import Series
 from feed.pagination import int_or_none, paginate
 from tsundoku.access import admin_only
-from tsundoku.config import secret_values
+from tsundoku.logging import redact
 
 RECENT_ROWS = 5
 UNMATCHED_PAGE_SIZE = 25
@@ -47,17 +47,6 @@ ENABLE_HINT = (
     "account with series:read) in tsundoku.toml, or TSUNDOKU_CODEX__ENABLED, "
     "TSUNDOKU_CODEX__BASE_URL and TSUNDOKU_CODEX__API_KEY in the environment, then restart."
 )
-
-
-def redact(text: str) -> str:
-    """`text` with every configured secret replaced by `***`.
-
-    Messages are built key-free at the source (codex_sync.client); this is the
-    last line before a page or payload, for text we did not write ourselves.
-    """
-    for secret in secret_values(settings.TSUNDOKU):
-        text = text.replace(secret, "***")
-    return text
 
 
 def version_supported(version: str) -> bool | None:

@@ -1,26 +1,36 @@
-"""Logging helpers."""
+"""Secrets never reach a log line, a page or a payload: one redaction rule for all."""
 
 from __future__ import annotations
 
 import logging
+import traceback
 
 from django.conf import settings
 
 from tsundoku.config import secret_values
 
 
-class RedactSecretsFilter(logging.Filter):
-    """Replace any configured secret that reaches a log line with `***`.
+def redact(text: str) -> str:
+    """`text` with every configured secret (Codex key, admin token, read key) as `***`.
 
-    Code never logs secrets on purpose; this is the safety net for an
-    upstream library that echoes a header or URL back in an exception.
+    Messages are built key-free at the source; this is the last line before a
+    log, page or payload, for text we did not write ourselves (an upstream's
+    error body, an exception from a library).
     """
+    for secret in secret_values(settings.TSUNDOKU):
+        text = text.replace(secret, "***")
+    return text
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Redact secrets from a record's message and its traceback before any handler formats it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = message
-        for secret in secret_values(settings.TSUNDOKU):
-            redacted = redacted.replace(secret, "***")
+        redacted = redact(message)
         if redacted != message:
             record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse a cached exc_text instead of formatting exc_info again.
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)).rstrip())
         return True

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from codex_sync import overlay
 from codex_sync.models import SyncOutcome, SyncTrigger
 from codex_sync.sweep import SweepResult, run_sweep
-from codex_sync.views import redact
+from tsundoku.logging import redact
 
 
 class PageProgress:

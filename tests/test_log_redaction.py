@@ -1,0 +1,35 @@
+"""The console log filter redacts secrets from messages and from tracebacks."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from tests.conftest import ADMIN_TOKEN, CODEX_KEY
+from tsundoku.logging import RedactSecretsFilter, redact
+
+
+def test_redact_replaces_every_configured_secret():
+    assert redact(f"key={CODEX_KEY} token={ADMIN_TOKEN}") == "key=*** token=***"
+
+
+def test_the_log_filter_redacts_messages_arguments_and_tracebacks():
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecretsFilter())
+    logger = logging.getLogger("tests.redaction")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("upstream said %s", f"bad key {CODEX_KEY}")
+        try:
+            raise RuntimeError(f"echoed header X-API-Key: {CODEX_KEY}")
+        except RuntimeError:
+            logger.exception("request failed")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "bad key ***" in output
+    assert "X-API-Key: ***" in output
+    assert "Traceback" in output
+    assert CODEX_KEY not in output
