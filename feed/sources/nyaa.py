@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from datetime UTC, datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
@@ -26,6 +26,7 @@ from tsundoku.http import build_session
 logger = logging.getLogger(__name__)
 
 NYAA_NAMESPACE = "https://nyaa.si/xmlns/nyaa"
+MAX_FEED_BYTES = 16 * 1024**2
 RSS_ACCEPT = "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 
 # The post id is the last path segment of the guid: https://nyaa.si/view/2111533.
@@ -75,10 +76,7 @@ class NyaaItem:
 
     @property
     def magnet(self) -> str:
-        """The magnet link built from the info hash, or "" when the item has none."""
-        if not self.info_hash:
-            return ""
-        return f"magnet:?xt=urn:btih:{self.info_hash}&dn={quote(self.title, safe='')}"
+        return magnet_link(self.info_hash, self.title)
 
 
 @dataclass(frozen=True)
@@ -89,17 +87,24 @@ class ParsedFeed:
     skipped: list[str]
 
 
+def magnet_link(info_hash: str, title: str) -> str:
+    """`magnet:?xt=urn:btih:<hash>&dn=<url-encoded title>`, or "" without a hash."""
+    if not info_hash:
+        return ""
+    return f"magnet:?xt=urn:btih:{info_hash}&dn={quote(title, safe='')}"
+
+
 def fetch_feed(url: str, *, timeout: float, retries: int) -> bytes:
     """Download one feed page with the shared retry policy; raise `FeedError` on failure."""
     session = build_session(retries=retries, headers={"Accept": RSS_ACCEPT})
     try:
-        with session:
-            response = session.get(url, timeout=timeout)
+        with session, session.get(url, timeout=timeout, stream=True) as response:
+            if response.status_code != 200:
+                status = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+                raise FeedError(f"{url} answered {status}")
+            return _read_capped(response, url)
     except requests.RequestException as exc:
         raise FeedError(f"could not reach {url}: {_describe_request_error(exc)}") from exc
-    if response.status_code != 200:
-        raise FeedError(f"{url} answered HTTP {response.status_code} {response.reason}".rstrip())
-    return response.content
 
 
 def parse_feed(xml_bytes: bytes) -> ParsedFeed:
@@ -139,7 +144,7 @@ def parse_item(element: Element) -> NyaaItem:
         title=title,
         post_url=post_url,
         torrent_url=_text(element, "link"),
-        external_id=str(int(match.group(1))),
+        external_id=match.group(1),
         posted_at=_posted_at(_text(element, "pubDate"), title),
         info_hash=_info_hash(_text(element, f"{{{NYAA_NAMESPACE}}}infoHash"), title),
         size_bytes=_size(_text(element, f"{{{NYAA_NAMESPACE}}}size"), title),
@@ -155,6 +160,16 @@ def parse_size(text: str) -> int:
     if unit not in SIZE_UNITS:
         raise ValueError(f"{text!r} is not a size")
     return round(float(match.group("number")) * SIZE_UNITS[unit])
+
+
+def _read_capped(response: requests.Response, url: str) -> bytes:
+    # A Nyaa page is ~200 KB; anything far larger is not a feed we want in memory.
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        body.extend(chunk)
+        if len(body) > MAX_FEED_BYTES:
+            raise FeedError(f"{url} sent more than {MAX_FEED_BYTES:,} bytes; not a feed page")
+    return bytes(body)
 
 
 def _text(element: Element, tag: str) -> str:
@@ -192,8 +207,6 @@ def _size(text: str, title: str) -> int | None:
 def _describe_request_error(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out"
-    if isinstance(exc, requests.exceptions.RetryError):
-        return "gave up after repeated errors"
     if isinstance(exc, requests.ConnectionError):
         return "connection failed"
     return type(exc).__name__

@@ -1,0 +1,344 @@
+"""Which series a release belongs to (SPEC §4.4), and the review-queue actions.
+
+Resolution tries, in order:
+1. provider links in the release description (MangaBaka, AniList, MyAnimeList,
+   MangaUpdates, MangaDex) that hit a catalog external id — an uploader who
+   links the series page has told us the answer;
+2. a fuzzy match of the cleaned release title against every canonical and
+   alternate title: at or above `ingestion.resolve_threshold` the release is
+   linked, at or above `ingestion.review_threshold` it waits in the review
+   queue with its best candidates, below that it stays unresolved.
+
+A `Resolver` builds the `TitleIndex` once and looks provider ids up in
+batches, so resolving a whole poll (or retrying thousands of pending
+releases) costs a handful of queries, not several per release.
+
+Every action that changes which series a release belongs to recomputes the
+coverage of every series it touched, old and new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Lower
+from rapidfuzz import fuzz, process
+
+from feed.coverage import recompute_coverage
+from feed.models import ExternalId, MatchMethod, Provider, Release, Resolution, Series
+from feed.titles import clean_title, title_candidates
+
+MAX_CANDIDATES = 5
+
+# What resolution writes on a release; source fields are the poll's business.
+RESOLUTION_FIELDS = ["series", "resolution", "match_method", "confidence", "candidates"]
+
+# How many releases `retry_releases` loads, resolves and writes at a time.
+RETRY_BATCH = 500
+
+# `IN (...)` chunk for external-id lookups; see feed.coverage.CHUNK.
+LOOKUP_CHUNK = 900
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_HOST = r"https?://(?:www\.)?"
+
+# Series page URLs per provider. Descriptions are HTML, so a query string may
+# arrive with its "&" escaped as "&amp;".
+PROVIDER_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (provider.value, re.compile(_HOST + pattern, re.IGNORECASE))
+    for provider, pattern in (
+        (Provider.MANGABAKA, r"mangabaka\.dev/(?:series/)?(\d+)\b"),
+        (Provider.ANILIST, r"anilist\.co/manga/(\d+)\b"),
+        (Provider.MAL, r"myanimelist\.net/manga/(\d+)\b"),
+        (
+            Provider.MANGAUPDATES,
+            r"mangaupdates\.com/series\.html\?(?:[^\s\"'<>#]*?&(?:amp;)?)?id=(\d+)\b",
+        ),
+        (Provider.MANGAUPDATES, r"mangaupdates\.com/series/([0-9a-z]+)\b"),
+        (Provider.MANGADEX, rf"mangadex\.org/title/({_UUID})\b"),
+    )
+)
+
+_BASE36_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A series a release may belong to, with the fuzzy score (0–1) that suggested it."""
+
+    series_id: int
+    title: str
+    score: float
+
+    def to_json(self) -> dict:
+        return {"seriesId": self.series_id, "title": self.title, "score": self.score}
+
+
+@dataclass
+class ResolveSummary:
+    """How many releases one resolution pass looked at and where they ended up."""
+
+    examined: int = 0
+    resolved: int = 0
+    queued_for_review: int = 0
+    unresolved: int = 0
+
+    def add(self, other: ResolveSummary) -> None:
+        self.examined += other.examined
+        self.resolved += other.resolved
+        self.queued_for_review += other.queued_for_review
+        self.unresolved += other.unresolved
+
+
+@dataclass
+class TitleIndex:
+    """Every catalog title, cleaned once, ready for fuzzy matching.
+
+    Releases are scored with `fuzz.ratio` (normalised Indel similarity) on
+    cleaned titles. Word order is kept on purpose: sorting words first
+    (`token_sort_ratio`) makes unrelated titles look alike ("Look Back" →
+    "back look" ≈ "black lagoon"), and set- or partial-based scorers (`WRatio`,
+    `token_set_ratio`) score a spin-off such as "Dragon Ball Super" as its parent.
+    Identical cleaned titles share one entry, listing every series that has it.
+    """
+
+    choices: list[str] = field(default_factory=list)
+    series_by_choice: list[list[int]] = field(default_factory=list)
+    canonical_titles: dict[int, str] = field(default_factory=dict)
+    # Chapter releases of one series clean to the same name ("[Doki] X - Chapter
+    # 88", "… 89"), so each cleaned name is scored against the catalog once.
+    _matches: dict[tuple[str, float], list[tuple[float, int]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls) -> TitleIndex:
+        """Load every series' titles with one query."""
+        index = cls()
+        positions: dict[str, int] = {}
+        rows = Series.objects.values_list("id", "canonical_title", "alternate_titles")
+        for series_id, canonical_title, alternate_titles in rows.iterator(chunk_size=5000):
+            index.canonical_titles[series_id] = canonical_title
+            keys = {clean_title(title) for title in [canonical_title, *alternate_titles]}
+            for key in keys - {""}:
+                position = positions.get(key)
+                if position is None:
+                    positions[key] = position = len(index.choices)
+                    index.choices.append(key)
+                    index.series_by_choice.append([])
+                index.series_by_choice[position].append(series_id)
+        return index
+
+    def candidates(self, release_title: str, *, min_score: float) -> list[Candidate]:
+        """The best-scoring series for a release title, best first, at most `MAX_CANDIDATES`."""
+        best: dict[int, float] = {}
+        for query in title_candidates(release_title):
+            for score, position in self._scored(query, min_score):
+                for series_id in self.series_by_choice[position]:
+                    best[series_id] = max(best.get(series_id, 0.0), score)
+        ranked = sorted(best.items(), key=lambda pair: (-pair[1], pair[0]))[:MAX_CANDIDATES]
+        return [
+            Candidate(series_id, self.canonical_titles[series_id], round(score, 4))
+            for series_id, score in ranked
+        ]
+
+    def _scored(self, query: str, min_score: float) -> list[tuple[float, int]]:
+        key = (query, min_score)
+        if key not in self._matches:
+            matches = process.extract(
+                query,
+                self.choices,
+                scorer=fuzz.ratio,
+                score_cutoff=min_score * 100,
+                # Several series can share a title; ask for enough rows to fill the list.
+                limit=MAX_CANDIDATES * 4,
+            )
+            self._matches[key] = [(score / 100, position) for _, score, position in matches]
+        return self._matches[key]
+
+
+class Resolver:
+    """Resolves batches of releases against the catalog, sharing one `TitleIndex`."""
+
+    def __init__(self) -> None:
+        ingestion = settings.TSUNDOKU.ingestion
+        self.resolve_threshold: float = ingestion["resolve_threshold"]
+        self.review_threshold: float = ingestion["review_threshold"]
+        self._index: TitleIndex | None = None
+
+    @property
+    def index(self) -> TitleIndex:
+        # Built on first use: a batch resolved entirely by provider links never pays for it.
+        if self._index is None:
+            self._index = TitleIndex.build()
+        return self._index
+
+    def resolve(self, releases: Iterable[Release]) -> ResolveSummary:
+        """Set series, resolution, method, confidence and candidates on each release (unsaved)."""
+        releases = list(releases)
+        summary = ResolveSummary(examined=len(releases))
+        links = [provider_links(release.description) for release in releases]
+        linked = _series_for_links({pair for pairs in links for pair in pairs})
+        for release, pairs in zip(releases, links, strict=True):
+            series_id = next((linked[pair] for pair in pairs if pair in linked), None)
+            if series_id is not None:
+                _mark_resolved(release, series_id, MatchMethod.PROVIDER_LINK, 1.0)
+            else:
+                self._resolve_by_title(release)
+            if release.resolution == Resolution.RESOLVED:
+                summary.resolved += 1
+            elif release.resolution == Resolution.REVIEW_PENDING:
+                summary.queued_for_review += 1
+            else:
+                summary.unresolved += 1
+        return summary
+
+    def _resolve_by_title(self, release: Release) -> None:
+        candidates = self.index.candidates(release.title, min_score=self.review_threshold)
+        if not candidates:
+            _clear(release, Resolution.UNRESOLVED)
+            return
+        top = candidates[0]
+        # Two series scoring the same at the top is a coin toss; let a human decide.
+        tied = len(candidates) > 1 and candidates[1].score == top.score
+        if top.score >= self.resolve_threshold and not tied:
+            _mark_resolved(release, top.series_id, MatchMethod.FUZZY_TITLE, top.score)
+            return
+        _clear(release, Resolution.REVIEW_PENDING)
+        release.confidence = top.score
+        release.candidates = [candidate.to_json() for candidate in candidates]
+
+
+def provider_links(text: str) -> list[tuple[str, str]]:
+    """`(provider, external_id)` pairs for series links in `text`, in order of appearance.
+
+    MangaUpdates ids are listed in both of their forms (base-36 slug and
+    decimal) because the catalog may hold either.
+    """
+    found: list[tuple[int, str, str]] = []
+    for provider, pattern in PROVIDER_LINK_PATTERNS:
+        for match in pattern.finditer(text or ""):
+            value = match.group(1).lower()
+            found.append((match.start(), provider, value))
+            if provider == Provider.MANGAUPDATES.value:
+                found.append((match.start(), provider, _other_mangaupdates_form(value)))
+    ordered = [(provider, value) for _start, provider, value in sorted(found, key=lambda f: f[0])]
+    return list(dict.fromkeys(pair for pair in ordered if pair[1]))
+
+
+def retry_releases(releases: QuerySet | None = None) -> ResolveSummary:
+    """Re-run resolution on unresolved and review-pending releases (all of them by default)."""
+    queryset = Release.objects.all() if releases is None else releases
+    pending = queryset.filter(resolution__in=[Resolution.UNRESOLVED, Resolution.REVIEW_PENDING])
+    ids = list(pending.order_by("id").values_list("id", flat=True))
+    resolver = Resolver()
+    summary = ResolveSummary()
+    for batch_ids in _chunks(ids, RETRY_BATCH):
+        batch = list(
+            Release.objects.filter(id__in=batch_ids).only(
+                "id", "title", "description", *RESOLUTION_FIELDS
+            )
+        )
+        before = {release.id: _resolution_state(release) for release in batch}
+        summary.add(resolver.resolve(batch))
+        changed = [r for r in batch if _resolution_state(r) != before[r.id]]
+        with transaction.atomic():
+            Release.objects.bulk_update(changed, RESOLUTION_FIELDS, batch_size=RETRY_BATCH)
+            recompute_coverage(r.series_id for r in changed if r.series_id)
+    return summary
+
+
+def link_release(release: Release, series: Series, *, method: str = MatchMethod.MANUAL) -> Release:
+    """Link a release to a series (from the review queue or by hand)."""
+    previous_series_id = release.series_id
+    _mark_resolved(release, series.id, method, 1.0)
+    return _save_link_change(release, previous_series_id)
+
+
+def reject_release(release: Release) -> Release:
+    """Mark a release as not belonging to any catalog series; retries leave it alone."""
+    previous_series_id = release.series_id
+    _clear(release, Resolution.REJECTED)
+    return _save_link_change(release, previous_series_id)
+
+
+def unlink_release(release: Release) -> Release:
+    """Detach a release from its series; it becomes unresolved again."""
+    previous_series_id = release.series_id
+    _clear(release, Resolution.UNRESOLVED)
+    return _save_link_change(release, previous_series_id)
+
+
+def _save_link_change(release: Release, previous_series_id: int | None) -> Release:
+    with transaction.atomic():
+        release.save(update_fields=RESOLUTION_FIELDS)
+        recompute_coverage([previous_series_id, release.series_id])
+    return release
+
+
+def _mark_resolved(release: Release, series_id: int, method: str, confidence: float) -> None:
+    release.series_id = series_id
+    release.resolution = Resolution.RESOLVED
+    release.match_method = method
+    release.confidence = confidence
+    release.candidates = []
+
+
+def _clear(release: Release, resolution: str) -> None:
+    """Take the release off any series and set `resolution`, with no method or score."""
+    release.series_id = None
+    release.resolution = resolution
+    release.match_method = MatchMethod.NONE
+    release.confidence = None
+    release.candidates = []
+
+
+def _resolution_state(release: Release) -> tuple:
+    return (
+        release.series_id,
+        release.resolution,
+        release.match_method,
+        release.confidence,
+        release.candidates,
+    )
+
+
+def _series_for_links(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Map each `(provider, external_id)` that exists in the catalog to its series."""
+    by_provider: dict[str, list[str]] = defaultdict(list)
+    for provider, external_id in pairs:
+        by_provider[provider].append(external_id)
+    found: dict[tuple[str, str], int] = {}
+    for provider, external_ids in by_provider.items():
+        for chunk in _chunks(sorted(external_ids), LOOKUP_CHUNK):
+            # Ids are stored verbatim (a MangaDex UUID may be upper-case) and links
+            # are lower-cased, so compare folded; the provider narrows the scan.
+            rows = (
+                ExternalId.objects.filter(provider=provider)
+                .annotate(folded_id=Lower("external_id"))
+                .filter(folded_id__in=chunk)
+                .values_list("folded_id", "series_id")
+            )
+            for folded_id, series_id in rows:
+                found[(provider, folded_id)] = series_id
+    return found
+
+
+def _other_mangaupdates_form(value: str) -> str:
+    """The decimal form of a base-36 MangaUpdates slug, or the slug of a decimal id."""
+    if value.isdigit():
+        number, digits = int(value), ""
+        while number:
+            number, remainder = divmod(number, 36)
+            digits = _BASE36_DIGITS[remainder] + digits
+        return digits
+    return str(int(value, 36))
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for offset in range(0, len(items), size):
+        yield items[offset : offset + size]
