@@ -7,13 +7,13 @@ conflicts, which are settled deterministically and reported, never silently.
 
 from __future__ import annotations
 
-import string
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from codex_sync.client import CodexSeries
 from codex_sync.models import ConflictKind
+from feed.external_ids import canonical_external_id
 
 # Codex writes the same provider many ways: `plugin:mangabaka`,
 # `plugin:metadata-mangabaka`, `api:myanimelist`, legacy bare `AniList`...
@@ -41,7 +41,6 @@ KNOWN_PROVIDERS = (
 # most specific), then the lowest series id.
 PROVIDER_RANK = {provider: rank for rank, provider in enumerate(KNOWN_PROVIDERS)}
 SOURCE_PREFIXES = ("plugin:", "api:")
-_BASE36_DIGITS = set(string.digits + string.ascii_lowercase)
 
 
 def normalize_source(source: str) -> str | None:
@@ -53,24 +52,6 @@ def normalize_source(source: str) -> str | None:
             break
     token = SOURCE_ALIASES.get(token, token)
     return token if token in PROVIDER_RANK else None
-
-
-def normalize_external_id(provider: str, external_id: str) -> str:
-    """Ids compare verbatim, except MangaUpdates' two spellings of one id.
-
-    MangaUpdates moved from decimal ids to base-36 slugs (`hly6oqa`); both
-    appear in the wild for the same series. Both become the decimal form.
-    An all-digit value is taken as decimal (the legacy form).
-    """
-    value = (external_id or "").strip()
-    if provider != "mangaupdates" or not value:
-        return value
-    lowered = value.lower()
-    if lowered.isdigit():
-        return str(int(lowered))
-    if set(lowered) <= _BASE36_DIGITS:
-        return str(int(lowered, 36))
-    return value
 
 
 CatalogKey = tuple[str, str]
@@ -86,7 +67,7 @@ def catalog_index(rows: Iterable[tuple[int, str, str]]) -> dict[CatalogKey, tupl
     """
     index: dict[CatalogKey, list[int]] = defaultdict(list)
     for series_id, provider, external_id in rows:
-        index[(provider, normalize_external_id(provider, external_id))].append(series_id)
+        index[(provider, canonical_external_id(provider, external_id))].append(series_id)
     return {key: tuple(sorted(series_ids)) for key, series_ids in index.items()}
 
 
@@ -124,7 +105,7 @@ def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) 
         provider = normalize_source(ref.source)
         if provider is None:
             continue
-        external_id = normalize_external_id(provider, ref.external_id)
+        external_id = canonical_external_id(provider, ref.external_id)
         for series_id in index.get((provider, external_id), ()):
             best = found.get(series_id)
             if best is None or PROVIDER_RANK[provider] < PROVIDER_RANK[best.provider]:

@@ -31,6 +31,7 @@ from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
 from feed.coverage import recompute_coverage
+from feed.external_ids import mangaupdates_forms
 from feed.models import ExternalId, MatchMethod, Provider, Release, Resolution, Series
 from feed.titles import clean_title, title_candidates
 
@@ -64,8 +65,6 @@ PROVIDER_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         (Provider.MANGADEX, rf"mangadex\.org/title/({_UUID})\b"),
     )
 )
-
-_BASE36_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 @dataclass(frozen=True)
@@ -225,7 +224,7 @@ def provider_links(text: str) -> list[tuple[str, str]]:
             value = match.group(1).lower()
             found.append((match.start(), provider, value))
             if provider == Provider.MANGAUPDATES.value:
-                found.append((match.start(), provider, _other_mangaupdates_form(value)))
+                found.extend((match.start(), provider, form) for form in mangaupdates_forms(value))
     ordered = [(provider, value) for _start, provider, value in sorted(found, key=lambda f: f[0])]
     return list(dict.fromkeys(pair for pair in ordered if pair[1]))
 
@@ -326,17 +325,6 @@ def _series_for_links(pairs: set[tuple[str, str]]) -> dict[tuple[str, str], int]
             for folded_id, series_id in rows:
                 found[(provider, folded_id)] = series_id
     return found
-
-
-def _other_mangaupdates_form(value: str) -> str:
-    """The decimal form of a base-36 MangaUpdates slug, or the slug of a decimal id."""
-    if value.isdigit():
-        number, digits = int(value), ""
-        while number:
-            number, remainder = divmod(number, 36)
-            digits = _BASE36_DIGITS[remainder] + digits
-        return digits
-    return str(int(value, 36))
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

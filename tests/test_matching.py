@@ -11,10 +11,10 @@ from codex_sync.client import CodexExternalId, CodexSeries
 from codex_sync.matching import (
     catalog_index,
     match_index,
-    normalize_external_id,
     normalize_source,
 )
 from codex_sync.models import ConflictKind
+from feed.external_ids import canonical_external_id
 
 MU_SLUG = "hly6oqa"
 MU_DECIMAL = str(int(MU_SLUG, 36))
@@ -83,16 +83,16 @@ def test_unknown_codex_sources_are_ignored(source):
 
 
 def test_a_mangaupdates_slug_and_its_decimal_form_normalise_alike():
-    assert normalize_external_id("mangaupdates", MU_SLUG) == MU_DECIMAL
-    assert normalize_external_id("mangaupdates", MU_DECIMAL) == MU_DECIMAL
-    assert normalize_external_id("mangaupdates", MU_SLUG.upper()) == MU_DECIMAL
-    assert normalize_external_id("mangaupdates", f" {MU_SLUG} ") == MU_DECIMAL
+    assert canonical_external_id("mangaupdates", MU_SLUG) == MU_DECIMAL
+    assert canonical_external_id("mangaupdates", MU_DECIMAL) == MU_DECIMAL
+    assert canonical_external_id("mangaupdates", MU_SLUG.upper()) == MU_DECIMAL
+    assert canonical_external_id("mangaupdates", f" {MU_SLUG} ") == MU_DECIMAL
 
 
 def test_ids_of_other_providers_are_compared_verbatim():
-    assert normalize_external_id("anilist", "030002") == "030002"
-    assert normalize_external_id("mangadex", "AbC-def") == "AbC-def"
-    assert normalize_external_id("mangabaka", MU_SLUG) == MU_SLUG
+    assert canonical_external_id("anilist", "030002") == "030002"
+    assert canonical_external_id("mangadex", "AbC-def") == "AbC-def"
+    assert canonical_external_id("mangabaka", MU_SLUG) == MU_SLUG
 
 
 def test_a_mangaupdates_slug_in_codex_matches_the_decimal_id_in_the_catalog():
