@@ -13,6 +13,8 @@ import tempfile
 from pathlib import Path
 
 _test_database_url = os.environ.get("TSUNDOKU_TEST_DATABASE_URL")
+# CI sets this so missing chromium fails the browser tests instead of skipping them.
+_require_browser = os.environ.get("TSUNDOKU_REQUIRE_BROWSER")
 for name in [name for name in os.environ if name.startswith("TSUNDOKU_")]:
     del os.environ[name]
 os.environ.pop("DATABASE_URL", None)
@@ -25,3 +27,5 @@ os.environ["TSUNDOKU_STORAGE__DATA_DIR"] = tempfile.mkdtemp(prefix="tsundoku-tes
 if _test_database_url:
     # `make test-postgres` runs the same suite against PostgreSQL.
     os.environ["DATABASE_URL"] = _test_database_url
+if _require_browser:
+    os.environ["TSUNDOKU_REQUIRE_BROWSER"] = _require_browser

@@ -74,12 +74,13 @@ def codex_series_panel(context, series):
     if not context.get("is_admin"):
         return {"show": False}
     link = overlay.link_of(series)
+    show_badge = link is not None and _synced(context)
     return {
         "show": True,
         "series": series,
         "link": link,
         "url": overlay.series_url(link.codex_series_uuid) if link else None,
-        "badge": badge_for(overlay.status_of(series), link.volumes_owned) if link else None,
+        "badge": badge_for(overlay.status_of(series), link.volumes_owned) if show_badge else None,
         "local_max_volume": format_number(link.local_max_volume) if link else None,
         "local_max_chapter": format_number(link.local_max_chapter) if link else None,
         "enabled": overlay.enabled(),
