@@ -2,8 +2,9 @@
 
 Django's bulk helpers cap a SQLite statement at 999 parameters, so 100,000
 links would take over a thousand INSERTs. Instead the whole row set travels
-as ONE JSON parameter and the database unpacks it (`json_each` on SQLite,
-`jsonb_to_recordset` on PostgreSQL) inside a single INSERT/UPDATE/DELETE.
+as ONE JSON parameter — an array of arrays, in the column order declared
+below — and the database unpacks it (`json_each` on SQLite,
+`jsonb_array_elements` on PostgreSQL) inside a single INSERT/UPDATE/DELETE.
 The number of queries a sweep makes is therefore the same at 10 series and
 at 100,000.
 
@@ -13,8 +14,7 @@ Callers run these inside one transaction (the sweep's persist step).
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,6 +23,7 @@ from django.db import connection
 from codex_sync.models import CodexLink, LinkKind, SyncConflict, UnmatchedCodexSeries
 
 # column → PostgreSQL type used to unpack it (SQLite's json_extract needs none).
+# Rows travel as arrays in exactly this column order.
 LINK_COLUMNS = {
     "series_id": "bigint",
     "codex_series_uuid": "uuid",
@@ -66,22 +67,32 @@ class LinkRow:
     volumes_owned: int | None
 
 
-def _db_uuid(value: str) -> str:
-    # Django keeps UUIDField as 32 hex characters on SQLite, native uuid elsewhere.
-    parsed = uuid.UUID(str(value))
-    return parsed.hex if connection.vendor == "sqlite" else str(parsed)
+def uuid_to_db() -> Callable[[str], str]:
+    """How a canonical (lower-case, hyphenated) UUID string is stored by this database.
+
+    Django keeps UUIDField as 32 hex characters on SQLite, native uuid elsewhere.
+    Returned as a function so per-row loops don't look up the backend each time.
+    """
+    if connection.vendor == "sqlite":
+        return lambda canonical_uuid: canonical_uuid.replace("-", "")
+    return str
 
 
-def _json_rows(rows: Iterable[dict]) -> str:
+def _json_rows(rows: Iterable[Sequence]) -> str:
     return json.dumps(list(rows), separators=(",", ":"))
 
 
 def _rows_source(columns: dict[str, str]) -> str:
-    """A FROM-clause subquery `j` that unpacks the JSON parameter into columns."""
+    """A FROM-clause subquery `j` unpacking the JSON parameter (rows as arrays) into columns."""
     if connection.vendor == "postgresql":
-        definition = ", ".join(f"{name} {kind}" for name, kind in columns.items())
-        return f"jsonb_to_recordset(%s::jsonb) AS j({definition})"
-    selects = ", ".join(f"json_extract(value, '$.{name}') AS {name}" for name in columns)
+        selects = ", ".join(
+            f"(value->{i}) AS {name}" if kind == "jsonb" else f"(value->>{i})::{kind} AS {name}"
+            for i, (name, kind) in enumerate(columns.items())
+        )
+        return f"(SELECT {selects} FROM jsonb_array_elements(%s::jsonb)) AS j"
+    selects = ", ".join(
+        f"json_extract(value, '$[{i}]') AS {name}" for i, name in enumerate(columns)
+    )
     return f"(SELECT {selects} FROM json_each(%s)) AS j"
 
 
@@ -89,15 +100,17 @@ def _db_datetime(value: datetime):
     return CodexLink._meta.get_field("synced_at").get_db_prep_value(value, connection)
 
 
-def delete_auto_links_except(keep_series_ids: Sequence[int]) -> int:
-    """Remove auto links whose series no longer matched; manual links are never touched."""
+def delete_auto_links(series_ids: Sequence[int]) -> int:
+    """Remove these series' auto links; manual links are never touched."""
+    if not series_ids:
+        return 0
     table = CodexLink._meta.db_table
     source = _rows_source({"series_id": "bigint"})
     with connection.cursor() as cursor:
         cursor.execute(
             f"DELETE FROM {table} WHERE link_kind = %s "
-            f"AND series_id NOT IN (SELECT j.series_id FROM {source})",
-            [LinkKind.AUTO, _json_rows({"series_id": i} for i in keep_series_ids)],
+            f"AND series_id IN (SELECT j.series_id FROM {source})",
+            [LinkKind.AUTO, _json_rows([i] for i in series_ids)],
         )
         return cursor.rowcount
 
@@ -118,16 +131,17 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
         f"ON CONFLICT (series_id) DO UPDATE SET {updates} "
         f"WHERE {table}.link_kind = %s"
     )
+    db_uuid = uuid_to_db()
     payload = _json_rows(
-        {
-            "series_id": row.series_id,
-            "codex_series_uuid": _db_uuid(row.codex_series_uuid),
-            "matched_provider": row.matched_provider,
-            "matched_external_id": row.matched_external_id,
-            "local_max_volume": row.local_max_volume,
-            "local_max_chapter": row.local_max_chapter,
-            "volumes_owned": row.volumes_owned,
-        }
+        (
+            row.series_id,
+            db_uuid(row.codex_series_uuid),
+            row.matched_provider,
+            row.matched_external_id,
+            row.local_max_volume,
+            row.local_max_chapter,
+            row.volumes_owned,
+        )
         for row in rows
     )
     when = _db_datetime(synced_at)
@@ -136,17 +150,27 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
         cursor.execute(sql, [LinkKind.AUTO, when, when, payload, LinkKind.AUTO])
 
 
+def mark_auto_links_synced(synced_at: datetime) -> None:
+    """Every auto link left after a successful sweep was confirmed by it."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CodexLink._meta.db_table} SET synced_at = %s WHERE link_kind = %s",
+            [_db_datetime(synced_at), LinkKind.AUTO],
+        )
+
+
 def refresh_manual_links(counts: Iterable[LinkRow], synced_at: datetime) -> int:
     """Copy Codex's counts onto manual links with the same Codex UUID."""
     table = CodexLink._meta.db_table
     source = _rows_source(COUNT_COLUMNS)
+    db_uuid = uuid_to_db()
     payload = _json_rows(
-        {
-            "codex_series_uuid": _db_uuid(row.codex_series_uuid),
-            "local_max_volume": row.local_max_volume,
-            "local_max_chapter": row.local_max_chapter,
-            "volumes_owned": row.volumes_owned,
-        }
+        (
+            db_uuid(row.codex_series_uuid),
+            row.local_max_volume,
+            row.local_max_chapter,
+            row.volumes_owned,
+        )
         for row in counts
     )
     sql = (
@@ -160,18 +184,22 @@ def refresh_manual_links(counts: Iterable[LinkRow], synced_at: datetime) -> int:
         return cursor.rowcount
 
 
-def replace_unmatched(rows: Iterable[dict], recorded_at: datetime) -> None:
-    """Replace the list of Codex series that matched nothing with this sweep's."""
+def replace_unmatched(rows: Iterable[Sequence], recorded_at: datetime) -> None:
+    """Replace the list of Codex series that matched nothing with this sweep's.
+
+    Rows are in UNMATCHED_COLUMNS order, the UUID canonical (see `uuid_to_db`).
+    """
+    db_uuid = uuid_to_db()
     _replace_all(
         UnmatchedCodexSeries._meta.db_table,
         UNMATCHED_COLUMNS,
-        ({**row, "codex_series_uuid": _db_uuid(row["codex_series_uuid"])} for row in rows),
+        ((db_uuid(row[0]), *row[1:]) for row in rows),
         recorded_at,
     )
 
 
-def replace_conflicts(rows: Iterable[dict], recorded_at: datetime) -> None:
-    """Replace the list of matching conflicts with this sweep's.
+def replace_conflicts(rows: Iterable[Sequence], recorded_at: datetime) -> None:
+    """Replace the list of matching conflicts with this sweep's (rows in CONFLICT_COLUMNS order).
 
     A library full of duplicates can yield thousands of conflicts; like the
     links they go in one statement rather than `bulk_create`'s batches.
@@ -180,7 +208,7 @@ def replace_conflicts(rows: Iterable[dict], recorded_at: datetime) -> None:
 
 
 def _replace_all(
-    table: str, columns: dict[str, str], rows: Iterable[dict], recorded_at: datetime
+    table: str, columns: dict[str, str], rows: Iterable[Sequence], recorded_at: datetime
 ) -> None:
     """Empty `table` and insert `rows` (plus `recorded_at`): two statements for any N."""
     names = list(columns)

@@ -7,6 +7,7 @@ conflicts, which are settled deterministically and reported, never silently.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ PROVIDER_RANK = {provider: rank for rank, provider in enumerate(KNOWN_PROVIDERS)
 SOURCE_PREFIXES = ("plugin:", "api:")
 
 
+@functools.lru_cache(maxsize=1024)  # a library uses a handful of distinct source strings
 def normalize_source(source: str) -> str | None:
     """A Codex `source` string as a catalog provider token, or None to ignore it."""
     token = (source or "").strip().lower()
@@ -65,13 +67,15 @@ def catalog_index(rows: Iterable[tuple[int, str, str]]) -> dict[CatalogKey, tupl
     carrying that id is reported as matching many rather than silently
     linked to whichever row the database returned last.
     """
-    index: dict[CatalogKey, list[int]] = defaultdict(list)
+    index: dict[CatalogKey, tuple[int, ...]] = {}
     for series_id, provider, external_id in rows:
-        index[(provider, canonical_external_id(provider, external_id))].append(series_id)
-    return {key: tuple(sorted(series_ids)) for key, series_ids in index.items()}
+        key = (provider, canonical_external_id(provider, external_id))
+        found = index.get(key)
+        index[key] = (series_id,) if found is None else tuple(sorted((*found, series_id)))
+    return index
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per Codex series at 100k scale: keep it cheap to build
 class Match:
     codex: CodexSeries
     series_id: int
@@ -99,18 +103,30 @@ class MatchResult:
 
 
 def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) -> list[Match]:
-    """Every catalog series this Codex series shares an id with, best first."""
-    found: dict[int, Match] = {}
+    """Every catalog series this Codex series shares an id with, best first.
+
+    This runs once per Codex series (100k times in a large sweep), so it keeps
+    plain tuples while comparing and builds a `Match` only for each winner.
+    """
+    found: dict[int, tuple[int, str, str]] = {}  # series id → (rank, provider, external id)
     for ref in item.external_ids:
         provider = normalize_source(ref.source)
         if provider is None:
             continue
-        external_id = canonical_external_id(provider, ref.external_id)
-        for series_id in index.get((provider, external_id), ()):
+        rank = PROVIDER_RANK[provider]
+        for series_id in index.get(
+            (provider, canonical_external_id(provider, ref.external_id)), ()
+        ):
             best = found.get(series_id)
-            if best is None or PROVIDER_RANK[provider] < PROVIDER_RANK[best.provider]:
-                found[series_id] = Match(item, series_id, provider, ref.external_id.strip())
-    return sorted(found.values(), key=lambda m: (PROVIDER_RANK[m.provider], m.series_id))
+            if best is None or rank < best[0]:
+                found[series_id] = (rank, provider, ref.external_id)
+    ordered = (
+        sorted(found.items(), key=lambda kv: (kv[1][0], kv[0])) if len(found) > 1 else found.items()
+    )
+    return [
+        Match(item, series_id, provider, external_id.strip())
+        for series_id, (_rank, provider, external_id) in ordered
+    ]
 
 
 def match_index(
@@ -160,7 +176,8 @@ def match_index(
     for series_id, rivals in claims.items():
         # Several Codex series claim one catalog series (duplicates in the
         # library, or a shared id): keep the best provider, then lowest UUID.
-        rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
+        if len(rivals) > 1:
+            rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
         chosen = rivals[0]
         result.matches.append(chosen)
         if len(rivals) > 1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import secrets
 import time
 import traceback
@@ -21,7 +22,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import CharField, Q
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from codex_sync import link_store
@@ -51,6 +53,8 @@ from feed.models import ExternalId
 from tsundoku.logging import redact
 
 logger = logging.getLogger(__name__)
+
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 # A sweep renews its lock as it goes; one that crashed stops renewing and
 # the lock lapses after this long, so the next trigger can run.
@@ -224,9 +228,49 @@ def _sweep(
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
     try:
-        return _apply(run, started, items, token)
+        return _apply(run, started, items, load_catalog_snapshot(), token)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
+
+
+@dataclass
+class CatalogSnapshot:
+    """What the sweep matches against: catalog ids, manual links, stored auto links."""
+
+    index: dict
+    manual: list[tuple[int, str]]
+    stored_auto: dict[int, tuple]
+
+
+def load_catalog_snapshot() -> CatalogSnapshot:
+    index = catalog_index(
+        ExternalId.objects.values_list("series_id", "provider", "external_id").iterator(
+            chunk_size=10_000
+        )
+    )
+    manual = [
+        (series_id, str(codex_uuid))
+        for series_id, codex_uuid in CodexLink.objects.filter(
+            link_kind=LinkKind.MANUAL
+        ).values_list("series_id", "codex_series_uuid")
+    ]
+    # The UUID read as text in the database's own form (see link_store.uuid_to_db):
+    # building 100k uuid.UUID objects just to compare them costs more than the rest.
+    stored_auto = {
+        series_id: tuple(rest)
+        for series_id, *rest in CodexLink.objects.filter(link_kind=LinkKind.AUTO)
+        .annotate(uuid_text=Cast("codex_series_uuid", CharField()))
+        .values_list(
+            "series_id",
+            "uuid_text",
+            "matched_provider",
+            "matched_external_id",
+            "local_max_volume",
+            "local_max_chapter",
+            "volumes_owned",
+        )
+    }
+    return CatalogSnapshot(index=index, manual=manual, stored_auto=stored_auto)
 
 
 def preflight(client: CodexClient, *, record_history: bool = True) -> CodexInfo | None:
@@ -319,13 +363,16 @@ def _canonical_ids(items: list[CodexSeries]) -> list[CodexSeries]:
     """
     canonical: dict[str, CodexSeries] = {}
     for item in items:
-        try:
-            series_id = str(uuid.UUID(item.id))
-        except ValueError:
-            raise CodexBadPayload(
-                "Codex's external index listed a series id that is not a UUID",
-                detail=redact(item.id[:40]),
-            ) from None
+        if CANONICAL_UUID.fullmatch(item.id):
+            series_id = item.id  # the usual case; parsing 100k UUIDs is a measurable cost
+        else:
+            try:
+                series_id = str(uuid.UUID(item.id))
+            except ValueError:
+                raise CodexBadPayload(
+                    "Codex's external index listed a series id that is not a UUID",
+                    detail=redact(item.id[:40]),
+                ) from None
         if series_id not in canonical:
             canonical[series_id] = (
                 item if item.id == series_id else dataclasses.replace(item, id=series_id)
@@ -338,23 +385,34 @@ def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> S
     return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
 
 
-def _apply(run: SyncRun, started: float, items: list[CodexSeries], token: str) -> SweepResult:
-    """Match and persist. Reads first, then one transaction of set-based writes."""
-    index = catalog_index(ExternalId.objects.values_list("series_id", "provider", "external_id"))
-    manual = list(
-        CodexLink.objects.filter(link_kind=LinkKind.MANUAL).values_list(
-            "series_id", "codex_series_uuid"
-        )
+def _link_state(row: link_store.LinkRow, db_uuid: Callable[[str], str]) -> tuple:
+    """What a stored auto link must equal for this row to need no write."""
+    return (
+        db_uuid(row.codex_series_uuid),
+        row.matched_provider,
+        row.matched_external_id,
+        row.local_max_volume,
+        row.local_max_chapter,
+        row.volumes_owned,
     )
-    previous_auto = set(
-        CodexLink.objects.filter(link_kind=LinkKind.AUTO).values_list("series_id", flat=True)
-    )
+
+
+def _apply(
+    run: SyncRun, started: float, items: list[CodexSeries], catalog: CatalogSnapshot, token: str
+) -> SweepResult:
+    """Match, then write only what changed, in one transaction of set-based writes.
+
+    Comparing against the stored auto links keeps a re-sweep of an unchanged
+    library to a handful of tiny statements, and a first sweep to one INSERT.
+    """
+    manual, stored_auto = catalog.manual, catalog.stored_auto
     result = match_index(
         items,
-        index,
+        catalog.index,
         manual_series_ids={series_id for series_id, _ in manual},
-        manual_codex_uuids={str(codex_uuid) for _, codex_uuid in manual},
+        manual_codex_uuids={codex_uuid for _, codex_uuid in manual},
     )
+    catalog.index = {}  # the largest structure of the sweep; free it before building payloads
     rows = [
         link_store.LinkRow(
             series_id=match.series_id,
@@ -367,6 +425,10 @@ def _apply(run: SyncRun, started: float, items: list[CodexSeries], token: str) -
         )
         for match in result.matches
     ]
+    db_uuid = link_store.uuid_to_db()
+    changed = [row for row in rows if stored_auto.get(row.series_id) != _link_state(row, db_uuid)]
+    desired = {row.series_id for row in rows}
+    gone = sorted(set(stored_auto) - desired)
     manual_counts = [
         link_store.LinkRow(
             series_id=0,
@@ -380,20 +442,20 @@ def _apply(run: SyncRun, started: float, items: list[CodexSeries], token: str) -
         for item in result.manual_refresh.values()
     ]
     conflicts = [
-        {
-            "kind": conflict.kind,
-            "codex_series_uuids": list(conflict.codex_series_uuids),
-            "series_ids": list(conflict.series_ids),
-            "chosen_codex_series_uuid": conflict.chosen_codex_series_uuid,
-            "chosen_series_id": conflict.chosen_series_id,
-            "detail": conflict.detail,
-        }
+        (
+            conflict.kind,
+            list(conflict.codex_series_uuids),
+            list(conflict.series_ids),
+            conflict.chosen_codex_series_uuid,
+            conflict.chosen_series_id,
+            conflict.detail,
+        )
         for conflict in result.conflicts
     ]
     unmatched = [
-        {
-            "codex_series_uuid": item.id,
-            "external_ids": [
+        (
+            item.id,
+            [
                 {
                     "source": ref.source,
                     "externalId": ref.external_id,
@@ -401,21 +463,21 @@ def _apply(run: SyncRun, started: float, items: list[CodexSeries], token: str) -
                 }
                 for ref in item.external_ids
             ],
-            "local_max_volume": item.local_max_volume,
-            "local_max_chapter": item.local_max_chapter,
-            "volumes_owned": item.volumes_owned,
-        }
+            item.local_max_volume,
+            item.local_max_chapter,
+            item.volumes_owned,
+        )
         for item in result.unmatched
     ]
-    desired = {row.series_id for row in rows}
     now = timezone.now()
     with transaction.atomic():
         # Fencing: a sweep that stalled past its lock's expiry (a suspended
         # worker) must not overwrite what the sweep that took over applied.
         if not renew_lock(token):
             raise LockLost(LOCK_LOST_MESSAGE)
-        removed = link_store.delete_auto_links_except(sorted(desired))
-        link_store.upsert_auto_links(rows, now)
+        removed = link_store.delete_auto_links(gone)
+        link_store.upsert_auto_links(changed, now)
+        link_store.mark_auto_links_synced(now)
         link_store.refresh_manual_links(manual_counts, now)
         link_store.replace_unmatched(unmatched, now)
         link_store.replace_conflicts(conflicts, now)
@@ -429,7 +491,7 @@ def _apply(run: SyncRun, started: float, items: list[CodexSeries], token: str) -
         )
         run.fetched = len(items)
         run.linked = linked
-        run.new_links = len(desired - previous_auto)
+        run.new_links = len(desired - set(stored_auto))
         run.removed_links = removed
         run.conflicts = len(result.conflicts)
         run.unmatched = len(result.unmatched)
