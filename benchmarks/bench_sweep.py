@@ -179,8 +179,9 @@ def run(series_count: int) -> list[str]:
         simulator.wait(timeout=30)
 
     lines.append(
-        f"  fetch only (no DB, median of {RUNS}): {fetch['seconds']:.2f} s, {fetch['items']:,} series, "
-        f"{fetch_requests} requests, peak RSS {fetch['peak_rss_mb']:.0f} MB"
+        f"  fetch only (no DB, median of {RUNS}): {fetch['seconds']:.2f} s, "
+        f"{fetch['items']:,} series, {fetch_requests} requests, "
+        f"peak RSS {fetch['peak_rss_mb']:.0f} MB"
     )
     for label, sweep in sweeps:
         if sweep["outcome"] != "success":
