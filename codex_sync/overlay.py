@@ -35,7 +35,12 @@ def enabled() -> bool:
 
 
 def with_codex(queryset: QuerySet) -> QuerySet:
-    """Join each series' Codex link and annotate `codex_status` (NULL = not on Codex)."""
+    """Join each series' Codex link and annotate `codex_status` (NULL = not on Codex).
+
+    Idempotent, so a page can be decorated whether or not a filter already joined.
+    """
+    if "codex_status" in queryset.query.annotations:
+        return queryset.select_related("codex_link")
     return queryset.select_related("codex_link").annotate(codex_status=codex_status_expression())
 
 

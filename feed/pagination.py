@@ -8,11 +8,12 @@ business; `clamp_page` and `clamp_page_size` are the shared bounds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Subquery
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -58,17 +59,34 @@ def clamp_page_size(page_size: int | None) -> int:
     return min(MAX_PAGE_SIZE, max(1, page_size))
 
 
-def paginate(queryset: QuerySet, page: int | None, page_size: int | None = None) -> Page:
+def paginate(
+    queryset: QuerySet,
+    page: int | None,
+    page_size: int | None = None,
+    *,
+    decorate: Callable[[QuerySet], QuerySet] | None = None,
+) -> Page:
     """Slice `queryset` to one page: one COUNT, one SELECT.
 
     A page past the end is empty rather than an error, with `total` and
     `pages` still right, so a client that paged while rows vanished can see why.
+
+    `decorate` adds what only the shown rows need (joins, annotations). It is
+    applied to this page's rows alone — `pk IN (the page's ids, sorted and
+    limited in a subquery)` — so counting and sorting 100k rows never carry
+    a join that 50 rows need.
     """
     page = clamp_page(page)
     page_size = clamp_page_size(page_size)
     total = queryset.count()
     offset = (page - 1) * page_size
-    items = list(queryset[offset : offset + page_size]) if offset < total else []
+    if offset >= total:
+        items = []
+    elif decorate is None:
+        items = list(queryset[offset : offset + page_size])
+    else:
+        window = queryset.values("pk")[offset : offset + page_size]
+        items = list(decorate(queryset.filter(pk__in=Subquery(window))))
     return Page(
         items=items,
         page=page,

@@ -10,7 +10,7 @@ everyone else, so it can never be used to probe the library.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import F, QuerySet
@@ -98,6 +98,11 @@ class SeriesFilters:
         return params
 
 
+def overlay_for(is_admin: bool) -> Callable[[QuerySet], QuerySet] | None:
+    """What a page of series needs added for this reader: the Codex overlay, admins only."""
+    return overlay.with_codex if is_admin else None
+
+
 def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
     """Read feed filters from query parameters (camelCase or snake_case)."""
     kinds = tuple(k for k in _as_list(params, "kind") if k in SeriesKind.values)
@@ -126,8 +131,16 @@ def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
     )
 
 
-def series_queryset(filters: SeriesFilters, *, is_admin: bool) -> QuerySet[Series]:
-    """Series matching `filters`, sorted; the Codex overlay annotated for admins only."""
+def series_queryset(
+    filters: SeriesFilters, *, is_admin: bool, include_overlay: bool = True
+) -> QuerySet[Series]:
+    """Series matching `filters`, sorted; the Codex overlay annotated for admins only.
+
+    `include_overlay=False` leaves the overlay to the caller unless a Codex
+    filter needs it: paginated pages add it to their 50 rows only (see
+    `feed.pagination.paginate(decorate=...)`), which is far cheaper than
+    joining every row that is counted and sorted.
+    """
     queryset = Series.objects.all()
     if filters.q:
         queryset = filter_by_query(queryset, filters.q)
@@ -139,10 +152,12 @@ def series_queryset(filters: SeriesFilters, *, is_admin: bool) -> QuerySet[Serie
         queryset = queryset.filter(release_count__gt=0)
     elif filters.has_releases is False:
         queryset = queryset.filter(release_count=0)
-    if is_admin:
+    if is_admin and filters.codex_statuses:
+        queryset = overlay.filter_by_codex_status(
+            overlay.with_codex(queryset), filters.codex_statuses
+        )
+    elif is_admin and include_overlay:
         queryset = overlay.with_codex(queryset)
-        if filters.codex_statuses:
-            queryset = overlay.filter_by_codex_status(queryset, filters.codex_statuses)
     column = F(SORTS[filters.sort])
     if filters.order == "desc":
         ordering = [column.desc(nulls_last=True), F("id").desc()]

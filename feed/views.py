@@ -30,7 +30,7 @@ from feed.models import (
     SeriesStatus,
 )
 from feed.pagination import clamp_page_size, int_or_none, paginate
-from feed.queries import MAX_QUERY_LENGTH, parse_filters, series_queryset
+from feed.queries import MAX_QUERY_LENGTH, overlay_for, parse_filters, series_queryset
 from feed.search import filter_by_query
 from feed.templatetags.feed_tags import querystring
 from tsundoku.access import admin_only
@@ -81,9 +81,10 @@ def index(request: HttpRequest) -> HttpResponse:
     layout = request.GET.get("view") if request.GET.get("view") in LAYOUTS else "cards"
     requested_size = int_or_none(request.GET.get("pageSize"))
     page = paginate(
-        series_queryset(filters, is_admin=request.is_admin),
+        series_queryset(filters, is_admin=request.is_admin, include_overlay=False),
         _page_number(request),
         requested_size,
+        decorate=overlay_for(request.is_admin),
     )
     # What every link on the page carries forward (pagination, layout toggle).
     link_params: dict[str, object] = {**filters.as_query_params()}

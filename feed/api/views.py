@@ -56,7 +56,7 @@ from feed.api.serializers import (
 )
 from feed.models import ExternalId, Release, Resolution, Series, SourceState
 from feed.pagination import paginate
-from feed.queries import SORTS, parse_filters, series_queryset
+from feed.queries import SORTS, overlay_for, parse_filters, series_queryset
 from tsundoku.access import IsAdmin, ReadTier, is_admin
 
 
@@ -132,7 +132,10 @@ class SeriesListView(APIView):
         admin = is_admin(request)
         filters = parse_filters(request.query_params, is_admin=admin)
         page = paginate(
-            series_queryset(filters, is_admin=admin), paging["page"], paging["pageSize"]
+            series_queryset(filters, is_admin=admin, include_overlay=False),
+            paging["page"],
+            paging["pageSize"],
+            decorate=overlay_for(admin),
         )
         item_serializer = AdminSeriesItemSerializer if admin else SeriesItemSerializer
         body = {
