@@ -52,3 +52,9 @@ def test_loading_the_demo_again_changes_nothing():
 def test_a_missing_fixture_file_is_named(tmp_path):
     with pytest.raises(CommandError, match=r"demo data not found: .*nope\.json"):
         load_demo("--series-file", str(tmp_path / "nope.json"))
+
+
+def test_the_demo_mutes_tracking_on_one_owned_series_so_every_badge_shows(db):
+    call_command("load_demo", stdout=StringIO())
+    muted = Series.objects.filter(ignore_completion=True).values_list("canonical_title", flat=True)
+    assert list(muted) == ["Naruto"]

@@ -14,11 +14,13 @@ from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
 from feed.importer import import_series
+from feed.models import Series
 from feed.polling import ingest_document
 from feed.sources.nyaa import FeedError
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 DEMO_SOURCE = "demo"
+TRACKING_OFF_TITLE = "Naruto"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
 
@@ -62,6 +64,10 @@ class Command(BaseCommand):
         except FeedError as exc:
             raise CommandError(f"{releases_file}: {exc}") from None
         self.stdout.write(f"Releases: {summary.describe()}.")
+
+        # The demo Codex library owns Naruto in full; muting its tracking shows
+        # the fourth badge ("tracking off") beside owned, behind and owned?.
+        Series.objects.filter(canonical_title=TRACKING_OFF_TITLE).update(ignore_completion=True)
 
         user_model = get_user_model()
         if user_model.objects.filter(username=DEMO_USERNAME).exists():

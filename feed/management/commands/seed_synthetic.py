@@ -10,7 +10,7 @@ nothing needs recomputing afterwards.
 External ids follow a fixed scheme so a synthetic Codex library can match
 them without reading the catalog. Series number k (1-based) carries:
 - MangaBaka `str(100000 + k)`, always;
-- AniList `str(500000 + k)` when k is a multiple of 3;
+- AniList `str(200000 + k)` when k is a multiple of 3;
 - MyAnimeList `str(300000 + k)` when k is a multiple of 4 (the same ids
   `codex_sync.simulator_library` gives its series k).
 """
@@ -46,7 +46,7 @@ from feed.sources.nyaa import magnet_link
 from feed.spans import Span, highest, merge_spans, spans_to_json
 
 MANGABAKA_BASE = 100_000
-ANILIST_BASE = 500_000
+ANILIST_BASE = 200_000  # the same scheme as codex_sync.simulator_library
 MAL_BASE = 300_000
 
 SOURCE_KIND = "synthetic"
@@ -139,7 +139,7 @@ class _Coverage:
 class Command(BaseCommand):
     help = (
         "Create N synthetic series and M releases (bulk inserts, coverage precomputed). "
-        "Series k gets MangaBaka id 100000+k, AniList 500000+k when k%3==0, MAL 300000+k "
+        "Series k gets MangaBaka id 100000+k, AniList 200000+k when k%3==0, MAL 300000+k "
         "when k%4==0, to match a synthetic Codex library."
     )
 
