@@ -96,3 +96,20 @@ def tsundoku_config(settings):
 
 def codex_base_url() -> str:
     return settings.TSUNDOKU.codex["base_url"]
+
+
+@pytest.fixture
+def data_dir(settings, tmp_path):
+    """A data dir of this test's own (export files are written under it)."""
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture
+def run_exports_inline(monkeypatch):
+    """The worker, run synchronously where an export job would be queued."""
+    from exports.tasks import run_export_task
+
+    monkeypatch.setattr(
+        "exports.jobs.async_task", lambda func, job_id, **options: run_export_task(job_id)
+    )

@@ -7,24 +7,11 @@ import json
 import pytest
 
 from exports.fields import FIELDS, resolve_fields
-from exports.tasks import run_export_task
 
 EXPORTS = "/api/v1/exports"
 FIELDS_URL = "/api/v1/exports/fields"
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture(autouse=True)
-def run_inline(monkeypatch):
-    monkeypatch.setattr(
-        "exports.jobs.async_task", lambda func, job_id, **options: run_export_task(job_id)
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir", "run_exports_inline")]
 
 
 def exported_json(client, **body) -> dict:

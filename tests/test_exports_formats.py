@@ -12,27 +12,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from exports import jobs
-from exports.tasks import run_export_task
 from feed.models import Release, Resolution
 
 EXPORTS = "/api/v1/exports"
 POSTED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    return tmp_path
-
-
-@pytest.fixture(autouse=True)
-def run_inline(monkeypatch):
-    """The worker, run synchronously where the job would be queued."""
-    monkeypatch.setattr(
-        "exports.jobs.async_task", lambda func, job_id, **options: run_export_task(job_id)
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir", "run_exports_inline")]
 
 
 def add_release(series, title, number, **fields):

@@ -11,12 +11,7 @@ from exports import jobs
 from exports.models import ExportJob, ExportStatus
 from feed.queries import parse_filters
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir")]
 
 
 @pytest.fixture(autouse=True)

@@ -24,19 +24,7 @@ OWNERSHIP = [
 ]
 CODEX_UUID = uuid.UUID("0b9f3d3e-1111-4c8e-9d7a-5b0c8e2f9a01")
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture(autouse=True)
-def run_inline(monkeypatch):
-    monkeypatch.setattr(
-        "exports.jobs.async_task", lambda func, job_id, **options: run_export_task(job_id)
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir", "run_exports_inline")]
 
 
 @pytest.fixture

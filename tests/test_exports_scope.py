@@ -9,24 +9,11 @@ from datetime import UTC, datetime
 import pytest
 
 from codex_sync.models import CodexLink
-from exports.tasks import run_export_task
 from feed.models import Release, Resolution
 
 EXPORTS = "/api/v1/exports"
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def data_dir(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-
-
-@pytest.fixture(autouse=True)
-def run_inline(monkeypatch):
-    monkeypatch.setattr(
-        "exports.jobs.async_task", lambda func, job_id, **options: run_export_task(job_id)
-    )
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir", "run_exports_inline")]
 
 
 @pytest.fixture
