@@ -105,6 +105,7 @@ def child_sweep(*, fresh: bool = False) -> dict:
 
     setup_django()
     from django.db import connection
+    from django.db.backends.signals import connection_created
 
     from codex_sync.models import CodexLink
     from codex_sync.sweep import run_sweep
@@ -121,6 +122,11 @@ def child_sweep(*, fresh: bool = False) -> dict:
         statements += 1
         return execute(sql, params, many, context)
 
+    def count_on_new_connection(sender, connection, **kwargs):
+        # The sweep reads the catalog on a second thread, with its own connection.
+        connection.execute_wrappers.append(count)
+
+    connection_created.connect(count_on_new_connection)
     baseline = _peak_rss_mb()
     with connection.execute_wrapper(count):
         started = time.perf_counter()

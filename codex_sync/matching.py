@@ -8,7 +8,6 @@ conflicts, which are settled deterministically and reported, never silently.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -143,7 +142,10 @@ def match_index(
     elsewhere; it only refreshes the manual link's counts.
     """
     result = MatchResult()
-    claims: dict[int, list[Match]] = defaultdict(list)
+    # First claim per series; a list only where two Codex series compete.
+    # (One of each per Codex series at 100k scale: keep the common path cheap.)
+    claims: dict[int, Match] = {}
+    rivals_of: dict[int, list[Match]] = {}
     for item in items:
         if item.id in manual_codex_uuids:
             result.manual_refresh[item.id] = item
@@ -152,7 +154,11 @@ def match_index(
         if not shared:
             result.unmatched.append(item)
             continue
-        candidates = [m for m in shared if m.series_id not in manual_series_ids]
+        candidates = (
+            [m for m in shared if m.series_id not in manual_series_ids]
+            if manual_series_ids
+            else shared
+        )
         if not candidates:
             continue
         chosen = candidates[0]
@@ -171,28 +177,32 @@ def match_index(
                     ),
                 )
             )
-        claims[chosen.series_id].append(chosen)
+        first = claims.setdefault(chosen.series_id, chosen)
+        if first is not chosen:
+            rivals_of.setdefault(chosen.series_id, [first]).append(chosen)
 
-    for series_id, rivals in claims.items():
+    for series_id, chosen in claims.items():
+        rivals = rivals_of.get(series_id)
+        if rivals is None:
+            result.matches.append(chosen)
+            continue
         # Several Codex series claim one catalog series (duplicates in the
         # library, or a shared id): keep the best provider, then lowest UUID.
-        if len(rivals) > 1:
-            rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
+        rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
         chosen = rivals[0]
         result.matches.append(chosen)
-        if len(rivals) > 1:
-            result.conflicts.append(
-                Conflict(
-                    kind=ConflictKind.MANY_CLAIM_ONE,
-                    codex_series_uuids=tuple(m.codex.id for m in rivals),
-                    series_ids=(series_id,),
-                    chosen_codex_series_uuid=chosen.codex.id,
-                    chosen_series_id=series_id,
-                    detail=(
-                        f"{len(rivals)} Codex series claim this series; kept "
-                        f"{chosen.codex.id} (matched by {chosen.provider}:{chosen.external_id})."
-                    ),
-                )
+        result.conflicts.append(
+            Conflict(
+                kind=ConflictKind.MANY_CLAIM_ONE,
+                codex_series_uuids=tuple(m.codex.id for m in rivals),
+                series_ids=(series_id,),
+                chosen_codex_series_uuid=chosen.codex.id,
+                chosen_series_id=series_id,
+                detail=(
+                    f"{len(rivals)} Codex series claim this series; kept "
+                    f"{chosen.codex.id} (matched by {chosen.provider}:{chosen.external_id})."
+                ),
             )
+        )
     result.matches.sort(key=lambda m: m.series_id)
     return result
