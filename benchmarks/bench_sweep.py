@@ -127,11 +127,12 @@ def child_sweep(*, fresh: bool = False) -> dict:
         connection.execute_wrappers.append(count)
 
     connection_created.connect(count_on_new_connection)
+    if connection.connection is not None:  # already open: the signal has fired for it
+        connection.execute_wrappers.append(count)
     baseline = _peak_rss_mb()
-    with connection.execute_wrapper(count):
-        started = time.perf_counter()
-        result = run_sweep("manual")
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    result = run_sweep("manual")
+    seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
         "outcome": result.outcome,
