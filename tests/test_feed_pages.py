@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.http import HttpResponse
+from django.test import Client
 from django.urls import include, path
 from django.utils import timezone
 
@@ -309,9 +310,13 @@ def test_exports_link_is_absent_while_there_is_no_exports_page(client, db, setti
     assert ">Exports<" not in page_text(client.get("/"))
 
 
-def test_exports_link_appears_when_there_is_an_exports_page(client, db, settings):
+def test_exports_link_appears_for_signed_in_users_when_there_is_an_exports_page(
+    admin_client, db, settings
+):
     settings.ROOT_URLCONF = url_root(with_exports=True)
-    assert 'href="/exports/">Exports<' in page_text(client.get("/"))
+    assert 'href="/exports/">Exports<' in page_text(admin_client.get("/"))
+    # Exports belong to a signed-in user; a visitor would only meet a login page.
+    assert ">Exports<" not in page_text(Client().get("/"))
 
 
 def test_the_login_page_renders_a_labelled_form(client, db):
