@@ -6,4 +6,4 @@ class TsundokuConfig(AppConfig):
     verbose_name = "tsundoku"
 
     def ready(self) -> None:
-        from tsundoku import checks  # noqa: F401  (registers the system checks)
+        from tsundoku import checks, schema  # noqa: F401  (register checks and schema extensions)

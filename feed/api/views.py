@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping
 
 from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q, QuerySet
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.permissions import AllowAny
@@ -58,21 +57,6 @@ from feed.models import ExternalId, Release, Resolution, Series, SourceState
 from feed.pagination import paginate
 from feed.queries import SORTS, overlay_for, parse_filters, series_queryset
 from tsundoku.access import IsAdmin, ReadTier, is_admin
-
-
-class AdminTokenScheme(OpenApiAuthenticationExtension):
-    """Documents `tsundoku.access.AdminTokenAuthentication` as the `adminToken` bearer scheme.
-
-    drf-spectacular registers extensions when their module is imported; this
-    one is imported with the URLconf, before any schema is generated.
-    """
-
-    target_class = "tsundoku.access.AdminTokenAuthentication"
-    name = "adminToken"
-
-    def get_security_definition(self, auto_schema) -> dict:
-        return {"type": "http", "scheme": "bearer"}
-
 
 BAD_REQUEST = OpenApiResponse(ErrorSerializer, description="Invalid parameters (`details`).")
 UNAUTHORIZED = OpenApiResponse(
