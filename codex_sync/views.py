@@ -8,218 +8,34 @@ API uses too. Everything here is admin-only (`feed.views.admin_only`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from codex_sync import linking, overlay
-from codex_sync.client import CodexInfo, without_credentials
-from codex_sync.connection import ConnectionCheck, check_connection
+from codex_sync.connection import check_connection
 from codex_sync.models import (
     AuthState,
-    CodexLink,
-    ConnectionStatus,
-    HealthCheck,
     LinkKind,
     SyncConflict,
-    SyncRun,
     SyncTrigger,
     UnmatchedCodexSeries,
 )
-from codex_sync.sweep import sweep_running
+from codex_sync.overview import (
+    CONFLICTS_SHOWN,
+    ENABLE_HINT,
+    UNMATCHED_PAGE_SIZE,
+    check_result,
+    conflict_rows,
+    connection_overview,
+    format_duration,
+    unmatched_rows,
+)
 from codex_sync.tasks import CodexDisabled, request_sweep
 from feed.models import Series
 from feed.pagination import int_or_none, paginate
 from tsundoku.access import admin_only
-from tsundoku.logging import redact
-
-RECENT_ROWS = 5
-UNMATCHED_PAGE_SIZE = 25
-# Conflicts are few in a tidy library; past this many the card points to the Django admin.
-CONFLICTS_SHOWN = 50
-ENABLE_HINT = (
-    "Set codex.enabled = true, codex.base_url and codex.api_key (an API key of a Codex "
-    "account with series:read) in tsundoku.toml, or TSUNDOKU_CODEX__ENABLED, "
-    "TSUNDOKU_CODEX__BASE_URL and TSUNDOKU_CODEX__API_KEY in the environment, then restart."
-)
-
-
-def version_supported(version: str) -> bool | None:
-    """Whether a Codex version serves the external index (>= 1.32.0); None when unknown.
-
-    Only ever a warning: Codex's `/info` numbering may not follow its releases,
-    and the sweep itself reports a missing route.
-    """
-    if not version:
-        return None
-    return CodexInfo(name="", version=version).supports_external_index
-
-
-@dataclass(frozen=True)
-class ConnectionOverview:
-    """Everything the connection card and the status API show, read in a fixed number of queries."""
-
-    enabled: bool
-    base_url: str
-    reachable: bool | None
-    codex_name: str
-    codex_version: str
-    version_supported: bool | None
-    auth_state: str
-    auth_state_label: str
-    last_preflight_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str
-    last_error_at: datetime | None
-    linked_count: int
-    fetched_count: int
-    sweep_running: bool
-    progress_pages: int
-    progress_total_pages: int
-    conflicts: int
-    unmatched: int
-    recent_sweeps: list[SyncRun]
-    recent_checks: list[HealthCheck]
-
-
-def connection_overview() -> ConnectionOverview:
-    """Read the connection's state now; stored error texts come back redacted."""
-    status = ConnectionStatus.get()
-    recent_sweeps = list(SyncRun.objects.order_by("-started_at", "-id")[:RECENT_ROWS])
-    recent_checks = list(HealthCheck.objects.order_by("-checked_at", "-id")[:RECENT_ROWS])
-    for row in [*recent_sweeps, *recent_checks]:
-        row.error = redact(row.error)
-    return ConnectionOverview(
-        enabled=overlay.enabled(),
-        base_url=without_credentials(settings.TSUNDOKU.codex["base_url"]),
-        reachable=status.reachable,
-        codex_name=status.codex_name,
-        codex_version=status.codex_version,
-        version_supported=version_supported(status.codex_version),
-        auth_state=status.auth_state,
-        auth_state_label=AuthState(status.auth_state).label,
-        last_preflight_at=status.last_preflight_at,
-        last_success_at=status.last_success_at,
-        last_error=redact(status.last_error),
-        last_error_at=status.last_error_at,
-        # Counted live: a hand-link counts at once, not after the next sweep.
-        linked_count=CodexLink.objects.count(),
-        fetched_count=status.fetched_count,
-        sweep_running=sweep_running(),
-        progress_pages=status.progress_pages,
-        progress_total_pages=status.progress_total_pages,
-        conflicts=SyncConflict.objects.count(),
-        unmatched=UnmatchedCodexSeries.objects.count(),
-        recent_sweeps=recent_sweeps,
-        recent_checks=recent_checks,
-    )
-
-
-def check_result(check: ConnectionCheck) -> ConnectionCheck:
-    """A connection check fit to show: its message redacted."""
-    return ConnectionCheck(
-        reachable=check.reachable,
-        auth_state=check.auth_state,
-        codex_name=check.codex_name,
-        codex_version=check.codex_version,
-        message=redact(check.message),
-    )
-
-
-# --- the connection card -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ExternalIdLink:
-    source: str
-    external_id: str
-    url: str | None
-
-
-@dataclass(frozen=True)
-class UnmatchedRow:
-    codex_series_uuid: str
-    codex_url: str
-    external_ids: list[ExternalIdLink]
-    local_max_volume: int | None
-    local_max_chapter: float | None
-    volumes_owned: int | None
-
-
-@dataclass(frozen=True)
-class ConflictRow:
-    kind_label: str
-    detail: str
-    series: list[tuple[int, str]]
-    codex: list[tuple[str, str]]
-    chosen_series_id: int | None
-    chosen_codex_series_uuid: str
-
-
-def format_duration(milliseconds: int | None) -> str:
-    """A sweep's duration as people read it: "850 ms", "4.2 s", "3 min 5 s"."""
-    if milliseconds is None:
-        return "—"
-    if milliseconds < 1000:
-        return f"{milliseconds} ms"
-    seconds = milliseconds / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest} s"
-
-
-def _safe_url(url: object) -> str | None:
-    # These URLs come from Codex's data: only http(s) may become a link.
-    if isinstance(url, str) and url.lower().startswith(("http://", "https://")):
-        return url
-    return None
-
-
-def _unmatched_rows(rows: list[UnmatchedCodexSeries]) -> list[UnmatchedRow]:
-    return [
-        UnmatchedRow(
-            codex_series_uuid=str(row.codex_series_uuid),
-            codex_url=overlay.series_url(row.codex_series_uuid),
-            external_ids=[
-                ExternalIdLink(
-                    source=str(ref.get("source", "")),
-                    external_id=str(ref.get("externalId", "")),
-                    url=_safe_url(ref.get("externalUrl")),
-                )
-                for ref in row.external_ids
-                if isinstance(ref, dict)
-            ],
-            local_max_volume=row.local_max_volume,
-            local_max_chapter=row.local_max_chapter,
-            volumes_owned=row.volumes_owned,
-        )
-        for row in rows
-    ]
-
-
-def _conflict_rows(conflicts: list[SyncConflict]) -> list[ConflictRow]:
-    series_ids = {int(series_id) for conflict in conflicts for series_id in conflict.series_ids}
-    titles = dict(Series.objects.filter(pk__in=series_ids).values_list("pk", "canonical_title"))
-    return [
-        ConflictRow(
-            kind_label=conflict.get_kind_display(),
-            detail=conflict.detail,
-            series=[
-                (int(series_id), titles.get(int(series_id), f"Series {series_id} (deleted)"))
-                for series_id in conflict.series_ids
-            ],
-            codex=[(str(uuid), overlay.series_url(uuid)) for uuid in conflict.codex_series_uuids],
-            chosen_series_id=conflict.chosen_series_id,
-            chosen_codex_series_uuid=conflict.chosen_codex_series_uuid,
-        )
-        for conflict in conflicts
-    ]
 
 
 @admin_only
@@ -248,8 +64,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "unmatched_params": {},
             "unmatched_page": unmatched,
             # The list follows Codex's own order (title, then id), kept by insertion.
-            "unmatched_rows": _unmatched_rows(unmatched.items),
-            "conflict_rows": _conflict_rows(conflicts),
+            "unmatched_rows": unmatched_rows(unmatched.items),
+            "conflict_rows": conflict_rows(conflicts),
             "conflicts_hidden": max(0, overview.conflicts - len(conflicts)),
         },
     )

@@ -13,7 +13,7 @@ from rest_framework import serializers
 
 from codex_sync import linking
 from codex_sync.models import AuthState, LinkKind, SyncOutcome, SyncTrigger
-from codex_sync.views import version_supported
+from codex_sync.overview import version_supported
 from feed.api.serializers import EpochSecondsField
 
 

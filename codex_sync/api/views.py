@@ -27,8 +27,8 @@ from codex_sync.api.serializers import (
 )
 from codex_sync.connection import check_connection
 from codex_sync.models import SyncTrigger
+from codex_sync.overview import check_result, connection_overview
 from codex_sync.tasks import CodexDisabled, request_sweep
-from codex_sync.views import check_result, connection_overview
 from feed.api.serializers import ErrorSerializer
 from feed.api.views import ADMIN_ERRORS, ADMIN_ONLY, BAD_REQUEST, NOT_FOUND, validated
 from feed.models import Series
