@@ -13,18 +13,8 @@ from dataclasses import dataclass, field
 
 from codex_sync.client import CodexSeries
 from codex_sync.models import ConflictKind
-from feed.external_ids import canonical_external_id
+from feed.external_ids import canonical_external_id, normalize_provider
 
-# Codex writes the same provider many ways: `plugin:mangabaka`,
-# `plugin:metadata-mangabaka`, `api:myanimelist`, legacy bare `AniList`...
-SOURCE_ALIASES = {
-    "myanimelist": "mal",
-    "my_anime_list": "mal",
-    "manga_updates": "mangaupdates",
-    "animeplanet": "anime_planet",
-    "animenewsnetwork": "anime_news_network",
-    "metadata-mangabaka": "mangabaka",
-}
 KNOWN_PROVIDERS = (
     "mangabaka",
     "anilist",
@@ -45,14 +35,19 @@ SOURCE_PREFIXES = ("plugin:", "api:")
 
 @functools.lru_cache(maxsize=1024)  # a library uses a handful of distinct source strings
 def normalize_source(source: str) -> str | None:
-    """A Codex `source` string as a catalog provider token, or None to ignore it."""
+    """A Codex `source` string as a catalog provider token, or None to ignore it.
+
+    Codex writes one provider many ways (`plugin:mangabaka`,
+    `plugin:metadata-mangabaka`, `api:myanimelist`, legacy bare `AniList`):
+    one `plugin:`/`api:` prefix comes off, the rest is the catalog's alias map.
+    Unknown sources (`manual`, `comicinfo`, ...) are ignored.
+    """
     token = (source or "").strip().lower()
     for prefix in SOURCE_PREFIXES:
         if token.startswith(prefix):
             token = token[len(prefix) :]
             break
-    token = SOURCE_ALIASES.get(token, token)
-    return token if token in PROVIDER_RANK else None
+    return normalize_provider(token)
 
 
 CatalogKey = tuple[str, str]

@@ -1,16 +1,39 @@
-"""External ids compare verbatim — except MangaUpdates, which spells one id two ways.
+"""Which provider a name means, and when two external ids are the same id.
 
-MangaUpdates moved from decimal ids to base-36 slugs (`hly6oqa`); both appear
-in the wild for the same series (catalog imports, Codex metadata, provider
-URLs). Release resolution and the Codex sweep both ask this module.
+Provider names arrive spelled many ways (the API's lookup, Codex's release
+plugin, Codex's own metadata sources); `normalize_provider` is the one map.
+Ids compare verbatim — except MangaUpdates, which moved from decimal ids to
+base-36 slugs (`hly6oqa`); both appear in the wild for the same series.
+Release resolution, the API and the Codex sweep all ask this module.
 """
 
 from __future__ import annotations
 
 import string
 
+from feed.models import Provider
+
 _BASE36_DIGITS = string.digits + string.ascii_lowercase
 MANGAUPDATES = "mangaupdates"
+
+# Names other tools use for our provider tokens.
+PROVIDER_ALIASES = {
+    "myanimelist": "mal",
+    "my_anime_list": "mal",
+    "manga_updates": "mangaupdates",
+    "animeplanet": "anime_planet",
+    "anime-planet": "anime_planet",
+    "animenewsnetwork": "anime_news_network",
+    "ann": "anime_news_network",
+    "metadata-mangabaka": "mangabaka",  # a Codex metadata plugin's name
+}
+
+
+def normalize_provider(name: str) -> str | None:
+    """Our provider token for a provider name or alias; None when we have no such provider."""
+    token = (name or "").strip().lower()
+    token = PROVIDER_ALIASES.get(token, token)
+    return token if token in Provider.values else None
 
 
 def _to_base36(number: int) -> str:

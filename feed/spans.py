@@ -131,7 +131,7 @@ def highest(spans: Iterable[Span]) -> float | None:
 
 def spans_to_json(spans: Iterable[Span]) -> list[list[int | float]]:
     """Return spans as `[[start, end], ...]` with whole numbers as ints (1, not 1.0)."""
-    return [[_json_number(start), _json_number(end)] for start, end in spans]
+    return [[plain_number(start), plain_number(end)] for start, end in spans]
 
 
 def strip_bracket_groups(text: str) -> str:
@@ -171,5 +171,6 @@ def _span_from_match(match: re.Match[str]) -> Span:
     return (float(start), float(end))
 
 
-def _json_number(number: float) -> int | float:
+def plain_number(number: float) -> int | float:
+    """Whole numbers as ints so JSON prints `12`, not `12.0`; fractions stay."""
     return int(number) if float(number).is_integer() else number

@@ -18,3 +18,15 @@ def test_canonical_form_is_decimal_for_mangaupdates_and_verbatim_elsewhere():
     assert canonical_external_id("mangaupdates", f" {SLUG} ") == DECIMAL
     assert canonical_external_id("mangaupdates", "0042") == "42"
     assert canonical_external_id("anilist", " 030002 ") == "030002"
+
+
+def test_one_alias_map_serves_the_api_and_codex_sources():
+    from codex_sync.matching import normalize_source
+    from feed.external_ids import normalize_provider
+
+    assert normalize_provider(" MyAnimeList ") == "mal"
+    assert normalize_provider("anime-planet") == "anime_planet"
+    assert normalize_provider("comicinfo") is None
+    assert normalize_source("plugin:metadata-mangabaka") == "mangabaka"
+    assert normalize_source("api:animenewsnetwork") == "anime_news_network"
+    assert normalize_source("manual") is None

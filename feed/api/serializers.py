@@ -21,8 +21,10 @@ from rest_framework import serializers
 from codex_sync import overlay
 from codex_sync.status import CodexStatus
 from feed.api.cursor import FeedPosition, InvalidCursor, decode_cursor
+from feed.external_ids import normalize_provider
 from feed.models import MatchMethod, Provider, Resolution, Series, SeriesKind, SeriesStatus
 from feed.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from feed.spans import plain_number
 
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 500
@@ -31,35 +33,10 @@ FEED_MAX_LIMIT = 500
 # parameter count inside what SQLite and PostgreSQL accept.
 FEED_MAX_EXTERNAL_IDS = 50_000
 
-# Provider names other tools use for our provider tokens. Codex's release
-# plugin maps most of its source names before posting, but passes any it does
-# not know through verbatim, and people type "myanimelist" into lookups.
-PROVIDER_ALIASES = {
-    "myanimelist": "mal",
-    "my_anime_list": "mal",
-    "manga_updates": "mangaupdates",
-    "animeplanet": "anime_planet",
-    "anime-planet": "anime_planet",
-    "animenewsnetwork": "anime_news_network",
-    "ann": "anime_news_network",
-}
-
-
-def normalize_provider(name: str) -> str | None:
-    """Our provider token for a provider name or alias; None when we have no such provider."""
-    token = name.strip().lower()
-    token = PROVIDER_ALIASES.get(token, token)
-    return token if token in Provider.values else None
-
 
 def epoch_seconds(value: datetime | None) -> int | None:
     """A time as whole seconds since the Unix epoch, the API's one time format."""
     return int(value.timestamp()) if value is not None else None
-
-
-def plain_number(value: float) -> int | float:
-    """Whole numbers as ints so JSON prints `12`, not `12.0`; fractions stay."""
-    return int(value) if float(value).is_integer() else value
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -51,8 +51,8 @@ from feed.api.serializers import (
     SourceStateSerializer,
     StatsSerializer,
     epoch_seconds,
-    normalize_provider,
 )
+from feed.external_ids import normalize_provider
 from feed.models import ExternalId, Release, Resolution, Series, SourceState
 from feed.pagination import paginate
 from feed.queries import SORTS, overlay_for, parse_filters, series_queryset
