@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "feed",
     "codex_sync",
     "exports",
+    "metadata",
 ]
 
 MIDDLEWARE = [
