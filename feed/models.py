@@ -36,9 +36,21 @@ class Provider(models.TextChoices):
     ANIME_NEWS_NETWORK = "anime_news_network", "Anime News Network"
 
 
+class SeriesOrigin(models.TextChoices):
+    """How a series entered the catalog; decides whether the feed shows it by default."""
+
+    IMPORT = "import", "Imported"
+    # Created by resolution from a metadata provider because a release named it.
+    PROVIDER = "provider", "From a release (metadata provider)"
+    # Added by the admin from the UI ("Add series", the review queue, the Codex page).
+    ADDED = "added", "Added by the admin"
+
+
 class Series(models.Model):
     canonical_title = models.CharField(max_length=500)
     alternate_titles = models.JSONField(default=list, blank=True)
+    native_title = models.CharField(max_length=500, blank=True, default="")
+    romanized_title = models.CharField(max_length=500, blank=True, default="")
     # Lower-cased, accent-folded canonical + alternate titles: what `q` searches.
     search_text = models.TextField(blank=True, default="", editable=False)
     # Lower-cased canonical title: what "sort by title" orders on.
@@ -51,6 +63,10 @@ class Series(models.Model):
     year = models.PositiveSmallIntegerField(null=True, blank=True)
     description = models.TextField(blank=True, default="")
     genres = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    published_start = models.DateField(null=True, blank=True)
+    published_end = models.DateField(null=True, blank=True)
+    rating = models.FloatField(null=True, blank=True, help_text="0–10, from the metadata provider.")
     total_volumes = models.PositiveIntegerField(null=True, blank=True)
     total_chapters = models.PositiveIntegerField(null=True, blank=True)
 
@@ -71,6 +87,19 @@ class Series(models.Model):
         default=False, help_text="Mute Codex completion tracking for this series."
     )
 
+    origin = models.CharField(
+        max_length=16, choices=SeriesOrigin.choices, default=SeriesOrigin.IMPORT
+    )
+    # Which provider's record filled the metadata, and its content hash: a
+    # refresh rewrites the series only when the record moved.
+    metadata_provider = models.CharField(max_length=32, blank=True, default="")
+    metadata_hash = models.CharField(max_length=80, blank=True, default="")
+    metadata_fetched_at = models.DateTimeField(null=True, blank=True)
+    metadata_locked = models.BooleanField(
+        default=False,
+        help_text="Edited by hand: metadata refreshes leave this series alone.",
+    )
+
     class Meta:
         verbose_name_plural = "series"
         indexes = [
@@ -87,6 +116,10 @@ class Series(models.Model):
             models.Index(fields=["release_count", "last_release_at"], name="series_has_rel_idx"),
             # `/series/feed` keyset pagination on (updated_at, id).
             models.Index(fields=["updated_at", "id"], name="series_updated_idx"),
+            # Scheduled metadata refresh: this provider's series, oldest fetch first.
+            models.Index(
+                fields=["metadata_provider", "metadata_fetched_at"], name="series_metadata_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -135,7 +168,11 @@ class Resolution(models.TextChoices):
 class MatchMethod(models.TextChoices):
     NONE = "", "None"
     PROVIDER_LINK = "provider_link", "Provider link"
+    # A link whose id was not in the catalog, looked up at the metadata provider.
+    PROVIDER_LOOKUP = "provider_lookup", "Provider lookup"
     FUZZY_TITLE = "fuzzy_title", "Fuzzy title"
+    # The title matched a series the metadata provider knows (created if new).
+    PROVIDER_TITLE = "provider_title", "Provider title"
     MANUAL = "manual", "Manual"
 
 

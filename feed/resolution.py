@@ -4,10 +4,20 @@ Resolution tries, in order:
 1. provider links in the release description (MangaBaka, AniList, MyAnimeList,
    MangaUpdates, MangaDex) that hit a catalog external id — an uploader who
    links the series page has told us the answer;
-2. a fuzzy match of the cleaned release title against every canonical and
-   alternate title: at or above `ingestion.resolve_threshold` the release is
-   linked, at or above `ingestion.review_threshold` it waits in the review
-   queue with its best candidates, below that it stays unresolved.
+2. the same links looked up at the metadata provider (`metadata.providers`):
+   a series it knows is created in the catalog with its metadata and every
+   cross id (`feed.catalog`), or found there by any of them;
+3. a fuzzy match of the cleaned release title against every canonical and
+   alternate title of the catalog, then against the provider's search
+   results (rescored the same way): at or above
+   `ingestion.resolve_threshold` the release is linked (a provider series is
+   created first), at or above `ingestion.review_threshold` it waits in the
+   review queue with its best candidates — catalog series and provider
+   series not yet in the catalog —, below that it stays unresolved.
+
+Without a metadata provider (off, or no dump and no API) steps 2 and the
+provider half of 3 are skipped. A provider that fails answers nothing for
+this pass: the release stays where it was and the next retry asks again.
 
 A `Resolver` builds the `TitleIndex` once and looks provider ids up in
 batches, so resolving a whole poll (or retrying thousands of pending
@@ -19,6 +29,7 @@ coverage of every series it touched, old and new.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -30,10 +41,16 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
+from feed.catalog import id_forms as _id_forms
+from feed.catalog import upsert_from_metadata
 from feed.coverage import recompute_coverage
 from feed.external_ids import mangaupdates_forms
 from feed.models import ExternalId, MatchMethod, Provider, Release, Resolution, Series
 from feed.titles import clean_title, title_candidates
+from metadata.providers import MetadataProvider, ProviderError, active_provider
+from metadata.records import SeriesMetadata
+
+logger = logging.getLogger(__name__)
 
 MAX_CANDIDATES = 5
 
@@ -54,7 +71,11 @@ _HOST = r"https?://(?:www\.)?"
 PROVIDER_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (provider.value, re.compile(_HOST + pattern, re.IGNORECASE))
     for provider, pattern in (
-        (Provider.MANGABAKA, r"mangabaka\.dev/(?:series/)?(\d+)\b"),
+        # mangabaka.org/1677, /manga/1677/Chainsaw-Man, /series/1677; .dev is the old host.
+        (
+            Provider.MANGABAKA,
+            r"mangabaka\.(?:org|dev)/(?:(?:series|manga|manhwa|manhua|novel|oel|other)/)?(\d+)\b",
+        ),
         (Provider.ANILIST, r"anilist\.co/manga/(\d+)\b"),
         (Provider.MAL, r"myanimelist\.net/manga/(\d+)\b"),
         (
@@ -69,14 +90,31 @@ PROVIDER_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 
 @dataclass(frozen=True)
 class Candidate:
-    """A series a release may belong to, with the fuzzy score (0–1) that suggested it."""
+    """A series a release may belong to, with the fuzzy score (0–1) that suggested it.
 
-    series_id: int
+    A catalog series has a `series_id`; a series only the metadata provider
+    knows has `provider` and `external_id` instead, and is created when the
+    admin picks it.
+    """
+
+    series_id: int | None
     title: str
     score: float
+    provider: str = ""
+    external_id: str = ""
+    year: int | None = None
 
     def to_json(self) -> dict:
-        return {"seriesId": self.series_id, "title": self.title, "score": self.score}
+        if self.series_id is not None:
+            return {"seriesId": self.series_id, "title": self.title, "score": self.score}
+        return {
+            "seriesId": None,
+            "title": self.title,
+            "score": self.score,
+            "provider": self.provider,
+            "externalId": self.external_id,
+            "year": self.year,
+        }
 
 
 @dataclass
@@ -145,6 +183,15 @@ class TitleIndex:
             for series_id, score in ranked
         ]
 
+    def add(self, series: Series) -> None:
+        """Make a series created during this pass matchable by the releases after it."""
+        self.canonical_titles[series.pk] = series.canonical_title
+        keys = {clean_title(t) for t in [series.canonical_title, *series.alternate_titles]}
+        for key in keys - {""}:
+            self.choices.append(key)
+            self.series_by_choice.append([series.pk])
+        self._matches.clear()
+
     def _scored(self, query: str, min_score: float) -> list[tuple[float, int]]:
         key = (query, min_score)
         if key not in self._matches:
@@ -160,14 +207,40 @@ class TitleIndex:
         return self._matches[key]
 
 
-class Resolver:
-    """Resolves batches of releases against the catalog, sharing one `TitleIndex`."""
+# Sentinel: "ask `metadata.providers.active_provider()`" (None means no provider).
+_ACTIVE = object()
 
-    def __init__(self) -> None:
+# Provider search results scored per cleaned query.
+PROVIDER_SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class ProviderMatch:
+    """A provider series a release title resembles, scored like catalog titles."""
+
+    record: SeriesMetadata
+    score: float
+
+
+class Resolver:
+    """Resolves batches of releases against the catalog, sharing one `TitleIndex`.
+
+    Provider answers are memoised for the resolver's lifetime: chapter
+    releases of one series ask the provider once, and a series created for
+    the first of them is found by the rest.
+    """
+
+    def __init__(self, provider: MetadataProvider | object | None = _ACTIVE) -> None:
         ingestion = settings.TSUNDOKU.ingestion
         self.resolve_threshold: float = ingestion["resolve_threshold"]
         self.review_threshold: float = ingestion["review_threshold"]
+        self.provider: MetadataProvider | None = (
+            active_provider() if provider is _ACTIVE else provider  # type: ignore[assignment]
+        )
         self._index: TitleIndex | None = None
+        self._lookups: dict[tuple[str, str], SeriesMetadata | None] = {}
+        self._searches: dict[str, list[ProviderMatch]] = {}
+        self._series_by_record: dict[tuple[str, str], int] = {}
 
     @property
     def index(self) -> TitleIndex:
@@ -177,7 +250,10 @@ class Resolver:
         return self._index
 
     def resolve(self, releases: Iterable[Release]) -> ResolveSummary:
-        """Set series, resolution, method, confidence and candidates on each release (unsaved)."""
+        """Set series, resolution, method, confidence and candidates on each release (unsaved).
+
+        Series the provider describes are created (and committed) on the way.
+        """
         releases = list(releases)
         summary = ResolveSummary(examined=len(releases))
         links = [provider_links(release.description) for release in releases]
@@ -186,6 +262,8 @@ class Resolver:
             series_id = next((linked[pair] for pair in pairs if pair in linked), None)
             if series_id is not None:
                 _mark_resolved(release, series_id, MatchMethod.PROVIDER_LINK, 1.0)
+            elif (series_id := self._series_from_links(pairs)) is not None:
+                _mark_resolved(release, series_id, MatchMethod.PROVIDER_LOOKUP, 1.0)
             else:
                 self._resolve_by_title(release)
             if release.resolution == Resolution.RESOLVED:
@@ -198,18 +276,142 @@ class Resolver:
 
     def _resolve_by_title(self, release: Release) -> None:
         candidates = self.index.candidates(release.title, min_score=self.review_threshold)
+        if _confident(candidates, self.resolve_threshold):
+            top = candidates[0]
+            _mark_resolved(release, top.series_id, MatchMethod.FUZZY_TITLE, top.score)
+            return
+        matches = self._provider_matches(release.title)
+        best_catalog = candidates[0].score if candidates else 0.0
+        if matches and matches[0].score > best_catalog:
+            top = matches[0]
+            tied = len(matches) > 1 and matches[1].score == top.score
+            if top.score >= self.resolve_threshold and not tied:
+                series_id = self._series_for_record(top.record)
+                if series_id is not None:
+                    _mark_resolved(release, series_id, MatchMethod.PROVIDER_TITLE, top.score)
+                    return
+        candidates = _merge_candidates(candidates, matches, self.review_threshold)
         if not candidates:
             _clear(release, Resolution.UNRESOLVED)
             return
-        top = candidates[0]
-        # Two series scoring the same at the top is a coin toss; let a human decide.
-        tied = len(candidates) > 1 and candidates[1].score == top.score
-        if top.score >= self.resolve_threshold and not tied:
-            _mark_resolved(release, top.series_id, MatchMethod.FUZZY_TITLE, top.score)
-            return
         _clear(release, Resolution.REVIEW_PENDING)
-        release.confidence = top.score
+        release.confidence = candidates[0].score
         release.candidates = [candidate.to_json() for candidate in candidates]
+
+    def _series_from_links(self, pairs: list[tuple[str, str]]) -> int | None:
+        """The catalog series for the first link the provider knows (created if new)."""
+        if self.provider is None:
+            return None
+        for pair in pairs:
+            if pair not in self._lookups:
+                self._lookups[pair] = self._ask(self._lookup, *pair)
+            record = self._lookups[pair]
+            if record is not None:
+                return self._series_for_record(record)
+        return None
+
+    def _lookup(self, provider: str, external_id: str) -> SeriesMetadata | None:
+        assert self.provider is not None
+        if provider == self.provider.name:
+            return self.provider.get(external_id)
+        return self.provider.find_by_foreign_id(provider, external_id)
+
+    def _provider_matches(self, release_title: str) -> list[ProviderMatch]:
+        """Provider series for the title's cleaned names, rescored like the catalog, best first."""
+        if self.provider is None:
+            return []
+        best: dict[str, ProviderMatch] = {}
+        for query in title_candidates(release_title):
+            if query not in self._searches:
+                records = self._ask(self.provider.search, query, PROVIDER_SEARCH_LIMIT) or []
+                self._searches[query] = [
+                    ProviderMatch(record, _title_score(query, record)) for record in records
+                ]
+            for match in self._searches[query]:
+                known = best.get(match.record.external_id)
+                if known is None or match.score > known.score:
+                    best[match.record.external_id] = match
+        return sorted(best.values(), key=lambda m: (-m.score, m.record.title))
+
+    def _series_for_record(self, record: SeriesMetadata) -> int | None:
+        key = (record.provider, record.external_id)
+        if key not in self._series_by_record:
+            upsert = upsert_from_metadata(record)
+            self._series_by_record[key] = upsert.series.pk
+            if upsert.created or upsert.updated:
+                self.index.add(upsert.series)
+        return self._series_by_record[key]
+
+    def _ask(self, question, *args):
+        """Call the provider; a failure is logged and answers nothing for this pass."""
+        try:
+            return question(*args)
+        except ProviderError as exc:
+            logger.warning("Metadata provider %s: %s", getattr(self.provider, "name", "?"), exc)
+            return None
+
+
+def _confident(candidates: list[Candidate], threshold: float) -> bool:
+    """A clear winner: at or above the threshold and not tied with the runner-up."""
+    if not candidates or candidates[0].score < threshold:
+        return False
+    # Two series scoring the same at the top is a coin toss; let a human decide.
+    return not (len(candidates) > 1 and candidates[1].score == candidates[0].score)
+
+
+def _title_score(query: str, record: SeriesMetadata) -> float:
+    """The best `fuzz.ratio` (0–1) of a cleaned release name against the record's titles."""
+    titles = [record.title, record.native_title, record.romanized_title, *record.alternate_titles]
+    keys = {clean_title(title) for title in titles if title} - {""}
+    if not keys:
+        return 0.0
+    return round(max(fuzz.ratio(query, key) for key in keys) / 100, 4)
+
+
+def _merge_candidates(
+    catalog: list[Candidate], matches: list[ProviderMatch], min_score: float
+) -> list[Candidate]:
+    """Catalog candidates and provider series not yet in the catalog, best first."""
+    in_catalog = _series_for_links(
+        {
+            (provider, form)
+            for match in matches
+            for provider, external_id in match.record.all_ids.items()
+            for form in _id_forms(provider, external_id)
+        }
+    )
+    merged = list(catalog)
+    shown = {candidate.series_id for candidate in catalog}
+    for match in matches:
+        if match.score < min_score:
+            continue
+        series_id = next(
+            (
+                in_catalog[(provider, form)]
+                for provider, external_id in match.record.all_ids.items()
+                for form in _id_forms(provider, external_id)
+                if (provider, form) in in_catalog
+            ),
+            None,
+        )
+        if series_id in shown:
+            continue
+        if series_id is not None:
+            merged.append(Candidate(series_id, match.record.title, match.score))
+            shown.add(series_id)
+        else:
+            merged.append(
+                Candidate(
+                    None,
+                    match.record.title,
+                    match.score,
+                    provider=match.record.provider,
+                    external_id=match.record.external_id,
+                    year=match.record.year,
+                )
+            )
+    merged.sort(key=lambda c: -c.score)
+    return merged[:MAX_CANDIDATES]
 
 
 def provider_links(text: str) -> list[tuple[str, str]]:

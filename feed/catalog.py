@@ -1,0 +1,241 @@
+"""Catalog series made from a metadata provider's record: find, create, refresh.
+
+One rule for "is this record already in the catalog?": a series that holds
+the record's own id, else one that holds any of its cross ids (AniList,
+MyAnimeList, MangaUpdates in either spelling, …). A series that already maps
+the record's provider to a *different* id is never taken: two MangaBaka
+series that share an AniList id (upstream has such duplicates) stay two.
+
+Resolution (a release named a series), the admin's "Add series", the review
+queue and the Codex page all create series through `upsert_from_metadata`,
+so a series is never duplicated whichever door it came through.
+
+A series the admin edited by hand (`metadata_locked`) keeps its metadata: a
+refresh may add cross ids it lacks but never rewrites its fields.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from feed.external_ids import MANGAUPDATES, mangaupdates_forms
+from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesOrigin, SeriesStatus
+from metadata.records import SeriesMetadata
+
+logger = logging.getLogger(__name__)
+
+MAX_TITLE_LENGTH = Series._meta.get_field("canonical_title").max_length
+MAX_URL_LENGTH = Series._meta.get_field("cover_url").max_length
+MAX_EXTERNAL_ID_LENGTH = ExternalId._meta.get_field("external_id").max_length
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """What `upsert_from_metadata` did: the series, and whether it was new or rewritten."""
+
+    series: Series
+    created: bool = False
+    updated: bool = False
+
+
+def id_forms(provider: str, external_id: str) -> list[str]:
+    """Every lower-cased spelling under which the catalog may hold this id."""
+    value = (external_id or "").strip().lower()
+    if not value:
+        return []
+    if provider == MANGAUPDATES:
+        return list(dict.fromkeys([value, *mangaupdates_forms(value)]))
+    return [value]
+
+
+def find_series_for(record: SeriesMetadata) -> Series | None:
+    """The catalog series this record describes, by its own id then by any cross id."""
+    own = _series_ids_holding(record.provider, record.external_id)
+    if own:
+        return Series.objects.get(pk=own[0])
+    condition = Q()
+    for provider, external_id in record.foreign_ids.items():
+        forms = id_forms(provider, external_id)
+        if forms and provider in Provider.values:
+            condition |= Q(provider=provider, folded_id__in=forms)
+    if not condition:
+        return None
+    candidate_ids = list(
+        ExternalId.objects.annotate(folded_id=Lower("external_id"))
+        .filter(condition)
+        .values_list("series_id", flat=True)
+        .distinct()
+    )
+    if not candidate_ids:
+        return None
+    # A candidate that already has another id at this provider is another series.
+    taken = set(
+        ExternalId.objects.filter(series_id__in=candidate_ids, provider=record.provider)
+        .exclude(external_id__iexact=record.external_id)
+        .values_list("series_id", flat=True)
+    )
+    for series_id in sorted(candidate_ids):
+        if series_id not in taken:
+            return Series.objects.get(pk=series_id)
+    return None
+
+
+def upsert_from_metadata(record: SeriesMetadata, *, origin: str = SeriesOrigin.PROVIDER) -> Upsert:
+    """Find or create the series for `record`, fill its metadata and every cross id.
+
+    An existing series is rewritten only when the record's content hash moved
+    and nobody edited it by hand. An admin adding a series that a release
+    already created promotes it to "added" (it then shows in the feed even
+    without releases).
+    """
+    with transaction.atomic():
+        series = find_series_for(record)
+        created = updated = False
+        if series is None:
+            series = Series(origin=origin, first_seen_at=timezone.now())
+            _apply(series, record)
+            series.save()
+            created = True
+        else:
+            if series.metadata_locked:
+                pass
+            elif series.origin == SeriesOrigin.IMPORT and not series.metadata_provider:
+                # A hand-made import is curated: the provider only fills its blanks.
+                updated = _fill_blanks(series, record)
+            elif series.metadata_hash != record.content_hash:
+                _apply(series, record)
+                updated = True
+            if origin == SeriesOrigin.ADDED and series.origin == SeriesOrigin.PROVIDER:
+                series.origin = SeriesOrigin.ADDED
+                updated = True
+            if updated:
+                series.save()
+        _add_external_ids(series, record)
+    return Upsert(series=series, created=created, updated=updated)
+
+
+def refresh_series(records: Iterable[SeriesMetadata]) -> tuple[int, int]:
+    """Rewrite catalog series whose provider record changed; returns (updated, unchanged).
+
+    Only series that carry the record's own id are touched; nothing is created.
+    """
+    updated = unchanged = 0
+    for record in records:
+        own = _series_ids_holding(record.provider, record.external_id)
+        if not own:
+            continue
+        series = Series.objects.get(pk=own[0])
+        if series.metadata_locked or series.metadata_hash == record.content_hash:
+            Series.objects.filter(pk=series.pk).update(metadata_fetched_at=timezone.now())
+            unchanged += 1
+            continue
+        with transaction.atomic():
+            _apply(series, record)
+            series.save()
+            _add_external_ids(series, record)
+        updated += 1
+    return updated, unchanged
+
+
+def _series_ids_holding(provider: str, external_id: str) -> list[int]:
+    forms = id_forms(provider, external_id)
+    if not forms:
+        return []
+    return list(
+        ExternalId.objects.annotate(folded_id=Lower("external_id"))
+        .filter(provider=provider, folded_id__in=forms)
+        .values_list("series_id", flat=True)
+    )
+
+
+def _apply(series: Series, record: SeriesMetadata) -> None:
+    """Copy the record's fields onto the series; coverage and Codex fields are untouched."""
+    series.canonical_title = record.title[:MAX_TITLE_LENGTH]
+    alternates = [record.native_title, record.romanized_title, *record.alternate_titles]
+    series.alternate_titles = list(
+        dict.fromkeys(t[:MAX_TITLE_LENGTH] for t in alternates if t and t != record.title)
+    )
+    series.native_title = (record.native_title or "")[:MAX_TITLE_LENGTH]
+    series.romanized_title = (record.romanized_title or "")[:MAX_TITLE_LENGTH]
+    series.kind = record.kind if record.kind in SeriesKind.values else SeriesKind.OTHER
+    series.status = record.status if record.status in SeriesStatus.values else SeriesStatus.UNKNOWN
+    series.year = record.year if record.year and 1000 <= record.year <= 9999 else None
+    series.published_start = record.published_start
+    series.published_end = record.published_end
+    series.description = record.description or ""
+    cover = record.cover_url or ""
+    usable = cover.startswith(("http://", "https://")) and len(cover) <= MAX_URL_LENGTH
+    series.cover_url = cover if usable else ""
+    series.genres = list(record.genres)
+    series.tags = list(record.tags)
+    series.total_volumes = record.total_volumes if (record.total_volumes or 0) > 0 else None
+    series.total_chapters = record.total_chapters if (record.total_chapters or 0) > 0 else None
+    series.rating = record.rating
+    series.metadata_provider = record.provider
+    series.metadata_hash = record.content_hash
+    series.metadata_fetched_at = timezone.now()
+
+
+def _fill_blanks(series: Series, record: SeriesMetadata) -> bool:
+    """Fill the fields an imported series left empty from `record`; True when any was."""
+    complete = Series()
+    _apply(complete, record)
+    filled = False
+    blank = (None, "", [])
+    for name in (
+        "native_title",
+        "romanized_title",
+        "year",
+        "published_start",
+        "published_end",
+        "description",
+        "cover_url",
+        "genres",
+        "tags",
+        "total_volumes",
+        "total_chapters",
+        "rating",
+    ):
+        if getattr(series, name) in blank and getattr(complete, name) not in blank:
+            setattr(series, name, getattr(complete, name))
+            filled = True
+    return filled
+
+
+def _add_external_ids(series: Series, record: SeriesMetadata) -> None:
+    """Give the series each of the record's ids it lacks; never steal one from another series."""
+    held = {
+        (provider, external_id.lower())
+        for provider, external_id in ExternalId.objects.filter(series=series).values_list(
+            "provider", "external_id"
+        )
+    }
+    held_providers = {provider for provider, _ in held}
+    for provider, external_id in record.all_ids.items():
+        external_id = (external_id or "").strip()
+        if provider not in Provider.values or not external_id:
+            continue
+        if len(external_id) > MAX_EXTERNAL_ID_LENGTH or provider in held_providers:
+            continue
+        if _series_ids_holding(provider, external_id):
+            logger.warning(
+                "%s:%s already belongs to another series; not adding it to series %s",
+                provider,
+                external_id,
+                series.pk,
+            )
+            continue
+        try:
+            with transaction.atomic():
+                ExternalId.objects.create(series=series, provider=provider, external_id=external_id)
+        except IntegrityError:
+            # Another writer took it between the check and the insert.
+            continue
+        held_providers.add(provider)
