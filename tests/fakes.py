@@ -51,6 +51,4 @@ class FakeProvider:
 
     def find_by_foreign_id(self, provider: str, external_id: str) -> SeriesMetadata | None:
         self._answer("find_by_foreign_id", provider, external_id)
-        return next(
-            (r for r in self.records if r.foreign_ids.get(provider) == external_id), None
-        )
+        return next((r for r in self.records if r.foreign_ids.get(provider) == external_id), None)

@@ -162,9 +162,7 @@ def test_a_loose_title_goes_to_review_with_provider_candidates(db, provider, mak
     assert Series.objects.count() == 1  # candidates are not created until picked
 
 
-def test_a_failing_provider_leaves_the_release_unresolved_and_a_retry_resolves_it(
-    db, provider
-):
+def test_a_failing_provider_leaves_the_release_unresolved_and_a_retry_resolves_it(db, provider):
     provider.failing = True
     item = release("Solo Leveling v01-08 (Digital)")
     Resolver().resolve([item])
