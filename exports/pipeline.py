@@ -30,7 +30,17 @@ CHUNK_SIZE = 2000
 T = TypeVar("T")
 
 # Keys an export's `filters` may carry: the feed's filter and sort parameters.
-FILTER_KEYS = ("q", "kind", "status", "hasReleases", "has_releases", "codexStatus", "sort", "order")
+FILTER_KEYS = (
+    "q",
+    "kind",
+    "status",
+    "hasReleases",
+    "has_releases",
+    "codexStatus",
+    "scope",
+    "sort",
+    "order",
+)
 
 
 class InvalidExport(ValueError):
@@ -78,7 +88,7 @@ def build_spec(
     if unknown_filters:
         raise InvalidExport(
             f"Unknown filter(s): {', '.join(map(str, unknown_filters))}. Filters are the "
-            "feed's: q, kind, status, hasReleases, codexStatus (admin only), sort, order."
+            "feed's: q, kind, status, hasReleases, codexStatus (admin only), scope, sort, order."
         )
     entities = catalog.ENTITIES_BY_TYPE[export_type]
     if preset is not None:

@@ -25,8 +25,9 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from feed.external_ids import MANGAUPDATES, mangaupdates_forms
+from feed.external_ids import MANGAUPDATES, mangaupdates_forms, provider_links
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesOrigin, SeriesStatus
+from metadata.providers import MetadataProvider
 from metadata.records import SeriesMetadata
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,12 @@ logger = logging.getLogger(__name__)
 MAX_TITLE_LENGTH = Series._meta.get_field("canonical_title").max_length
 MAX_URL_LENGTH = Series._meta.get_field("cover_url").max_length
 MAX_EXTERNAL_ID_LENGTH = ExternalId._meta.get_field("external_id").max_length
+
+# Ids a metadata provider can be asked about. MangaDex is not among them:
+# MangaBaka dropped it as a source, so its ids find nothing there.
+LOOKUP_PROVIDERS = frozenset(
+    {"mangabaka", "anilist", "mal", "mangaupdates", "kitsu", "anime_planet", "shikimori"}
+)
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,100 @@ def refresh_series(records: Iterable[SeriesMetadata]) -> tuple[int, int]:
             _add_external_ids(series, record)
         updated += 1
     return updated, unchanged
+
+
+def lookup_record(
+    provider: MetadataProvider, id_provider: str, external_id: str
+) -> SeriesMetadata | None:
+    """Ask `provider` for the series another provider (or itself) knows by `external_id`."""
+    if id_provider == provider.name:
+        return provider.get(external_id)
+    return provider.find_by_foreign_id(id_provider, external_id)
+
+
+@dataclass(frozen=True)
+class ProviderResult:
+    """A provider series as a search shows it: the record, and its catalog series if held."""
+
+    record: SeriesMetadata
+    series_id: int | None
+
+
+class NotLookupable(ValueError):
+    """A pasted link names an id the provider cannot look up (e.g. MangaDex on MangaBaka)."""
+
+
+def provider_label(provider: MetadataProvider | None) -> str:
+    """How pages name the provider: "MangaBaka", not its token."""
+    if provider is None:
+        return "the metadata provider"
+    return Provider(provider.name).label if provider.name in Provider.values else provider.name
+
+
+def search_provider(provider: MetadataProvider, text: str, *, limit: int) -> list[ProviderResult]:
+    """What the admin typed: series URLs are looked up by id, anything else is a title search.
+
+    Raises `NotLookupable` when the text holds only links the provider cannot
+    resolve, and lets `ProviderError` through for the page to explain.
+    """
+    pairs = provider_links(text)
+    if pairs:
+        records = []
+        for id_provider, external_id in pairs:
+            if id_provider not in LOOKUP_PROVIDERS:
+                continue
+            record = lookup_record(provider, id_provider, external_id)
+            if record is not None and record not in records:
+                records.append(record)
+        if not records and all(p not in LOOKUP_PROVIDERS for p, _ in pairs):
+            names = sorted({Provider(p).label for p, _ in pairs})
+            raise NotLookupable(
+                f"{provider.name} cannot look up {', '.join(names)} ids; "
+                "search by title instead, or paste another site's link."
+            )
+    else:
+        records = provider.search(text, limit)
+    held = known_series(records)
+    return [
+        ProviderResult(record, held.get((record.provider, record.external_id)))
+        for record in records
+    ]
+
+
+def known_series(records: Iterable[SeriesMetadata]) -> dict[tuple[str, str], int]:
+    """Which records the catalog already holds: `(provider, external_id)` → series id.
+
+    A record counts as held when any of its ids (own or cross) is in the
+    catalog; one query per provider involved, however many records.
+    """
+    records = list(records)
+    forms_by_provider: dict[str, set[str]] = {}
+    for record in records:
+        for provider, external_id in record.all_ids.items():
+            forms_by_provider.setdefault(provider, set()).update(id_forms(provider, external_id))
+    holders: dict[tuple[str, str], int] = {}
+    for provider, forms in forms_by_provider.items():
+        rows = (
+            ExternalId.objects.annotate(folded_id=Lower("external_id"))
+            .filter(provider=provider, folded_id__in=sorted(forms))
+            .values_list("folded_id", "series_id")
+        )
+        holders.update(((provider, folded), series_id) for folded, series_id in rows)
+    found: dict[tuple[str, str], int] = {}
+    for record in records:
+        for provider, external_id in record.all_ids.items():
+            hit = next(
+                (
+                    holders[(provider, form)]
+                    for form in id_forms(provider, external_id)
+                    if (provider, form) in holders
+                ),
+                None,
+            )
+            if hit is not None:
+                found[(record.provider, record.external_id)] = hit
+                break
+    return found
 
 
 def _series_ids_holding(provider: str, external_id: str) -> list[int]:

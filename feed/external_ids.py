@@ -9,6 +9,7 @@ Release resolution, the API and the Codex sweep all ask this module.
 
 from __future__ import annotations
 
+import re
 import string
 
 from feed.models import Provider
@@ -61,3 +62,45 @@ def mangaupdates_forms(external_id: str) -> tuple[str, str]:
     """Both spellings of a MangaUpdates id, decimal first: `("38093726906", "hly6oqa")`."""
     decimal = canonical_external_id(MANGAUPDATES, external_id)
     return decimal, _to_base36(int(decimal)) if decimal.isdigit() else external_id.lower()
+
+
+_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_HOST = r"https?://(?:www\.)?"
+
+# Series page URLs per provider. Descriptions are HTML, so a query string may
+# arrive with its "&" escaped as "&amp;".
+PROVIDER_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (provider.value, re.compile(_HOST + pattern, re.IGNORECASE))
+    for provider, pattern in (
+        # mangabaka.org/1677, /manga/1677/Chainsaw-Man, /series/1677; .dev is the old host.
+        (
+            Provider.MANGABAKA,
+            r"mangabaka\.(?:org|dev)/(?:(?:series|manga|manhwa|manhua|novel|oel|other)/)?(\d+)\b",
+        ),
+        (Provider.ANILIST, r"anilist\.co/manga/(\d+)\b"),
+        (Provider.MAL, r"myanimelist\.net/manga/(\d+)\b"),
+        (
+            Provider.MANGAUPDATES,
+            r"mangaupdates\.com/series\.html\?(?:[^\s\"'<>#]*?&(?:amp;)?)?id=(\d+)\b",
+        ),
+        (Provider.MANGAUPDATES, r"mangaupdates\.com/series/([0-9a-z]+)\b"),
+        (Provider.MANGADEX, rf"mangadex\.org/title/({_UUID})\b"),
+    )
+)
+
+
+def provider_links(text: str) -> list[tuple[str, str]]:
+    """`(provider, external_id)` pairs for series links in `text`, in order of appearance.
+
+    MangaUpdates ids are listed in both of their forms (base-36 slug and
+    decimal) because the catalog may hold either.
+    """
+    found: list[tuple[int, str, str]] = []
+    for provider, pattern in PROVIDER_LINK_PATTERNS:
+        for match in pattern.finditer(text or ""):
+            value = match.group(1).lower()
+            found.append((match.start(), provider, value))
+            if provider == Provider.MANGAUPDATES.value:
+                found.extend((match.start(), provider, form) for form in mangaupdates_forms(value))
+    ordered = [(provider, value) for _start, provider, value in sorted(found, key=lambda f: f[0])]
+    return list(dict.fromkeys(pair for pair in ordered if pair[1]))

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from codex_sync import overlay
-from feed.models import Series, SeriesKind, SeriesStatus
+from feed.models import Series, SeriesKind, SeriesOrigin, SeriesStatus
 from feed.search import filter_by_query
 
 # sort key → (column, tie-breaker). Every column has a matching (column, id) index.
@@ -37,6 +37,12 @@ SORT_ALIASES = {
 }
 
 MAX_QUERY_LENGTH = 200
+
+# What the feed lists: by default what has surfaced (a release named it) or
+# what someone put there on purpose; `scope=all` adds every series a provider
+# record created that has no release linked (any more).
+SCOPES = ("discovered", "all")
+DISCOVERED = Q(release_count__gt=0) | ~Q(origin=SeriesOrigin.PROVIDER)
 
 
 def _as_list(params: Mapping, key: str) -> list[str]:
@@ -77,6 +83,7 @@ class SeriesFilters:
     sort: str = "last_release"
     order: str = "desc"
     codex_statuses: tuple[str, ...] = field(default=())
+    scope: str = "discovered"
 
     def as_query_params(self) -> dict[str, str]:
         """The filters back as URL parameters (for pagination links and 'export this view')."""
@@ -95,6 +102,8 @@ class SeriesFilters:
             params["order"] = self.order
         if self.codex_statuses:
             params["codexStatus"] = ",".join(self.codex_statuses)
+        if self.scope != "discovered":
+            params["scope"] = self.scope
         return params
 
 
@@ -120,6 +129,7 @@ def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
         # Admin-only: for anyone else the parameter is silently ignored.
         codex_statuses = tuple(overlay.parse_codex_statuses(_as_list(params, "codexStatus")))
     query = str(params.get("q") or "").strip()[:MAX_QUERY_LENGTH]
+    scope = str(params.get("scope") or "discovered")
     return SeriesFilters(
         q=query,
         kinds=kinds,
@@ -128,6 +138,7 @@ def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
         sort=sort,
         order=order,
         codex_statuses=codex_statuses,
+        scope=scope if scope in SCOPES else "discovered",
     )
 
 
@@ -142,6 +153,8 @@ def series_queryset(
     joining every row that is counted and sorted.
     """
     queryset = Series.objects.all()
+    if filters.scope == "discovered":
+        queryset = queryset.filter(DISCOVERED)
     if filters.q:
         queryset = filter_by_query(queryset, filters.q)
     if filters.kinds:

@@ -30,7 +30,6 @@ coverage of every series it touched, old and new.
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -41,11 +40,10 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
-from feed.catalog import id_forms as _id_forms
-from feed.catalog import upsert_from_metadata
+from feed.catalog import known_series, lookup_record, upsert_from_metadata
 from feed.coverage import recompute_coverage
-from feed.external_ids import mangaupdates_forms
-from feed.models import ExternalId, MatchMethod, Provider, Release, Resolution, Series
+from feed.external_ids import provider_links
+from feed.models import ExternalId, MatchMethod, Release, Resolution, Series
 from feed.titles import clean_title, title_candidates
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
@@ -62,30 +60,6 @@ RETRY_BATCH = 500
 
 # `IN (...)` chunk for external-id lookups; see feed.coverage.CHUNK.
 LOOKUP_CHUNK = 900
-
-_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_HOST = r"https?://(?:www\.)?"
-
-# Series page URLs per provider. Descriptions are HTML, so a query string may
-# arrive with its "&" escaped as "&amp;".
-PROVIDER_LINK_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (provider.value, re.compile(_HOST + pattern, re.IGNORECASE))
-    for provider, pattern in (
-        # mangabaka.org/1677, /manga/1677/Chainsaw-Man, /series/1677; .dev is the old host.
-        (
-            Provider.MANGABAKA,
-            r"mangabaka\.(?:org|dev)/(?:(?:series|manga|manhwa|manhua|novel|oel|other)/)?(\d+)\b",
-        ),
-        (Provider.ANILIST, r"anilist\.co/manga/(\d+)\b"),
-        (Provider.MAL, r"myanimelist\.net/manga/(\d+)\b"),
-        (
-            Provider.MANGAUPDATES,
-            r"mangaupdates\.com/series\.html\?(?:[^\s\"'<>#]*?&(?:amp;)?)?id=(\d+)\b",
-        ),
-        (Provider.MANGAUPDATES, r"mangaupdates\.com/series/([0-9a-z]+)\b"),
-        (Provider.MANGADEX, rf"mangadex\.org/title/({_UUID})\b"),
-    )
-)
 
 
 @dataclass(frozen=True)
@@ -304,17 +278,11 @@ class Resolver:
             return None
         for pair in pairs:
             if pair not in self._lookups:
-                self._lookups[pair] = self._ask(self._lookup, *pair)
+                self._lookups[pair] = self._ask(lookup_record, self.provider, *pair)
             record = self._lookups[pair]
             if record is not None:
                 return self._series_for_record(record)
         return None
-
-    def _lookup(self, provider: str, external_id: str) -> SeriesMetadata | None:
-        assert self.provider is not None
-        if provider == self.provider.name:
-            return self.provider.get(external_id)
-        return self.provider.find_by_foreign_id(provider, external_id)
 
     def _provider_matches(self, release_title: str) -> list[ProviderMatch]:
         """Provider series for the title's cleaned names, rescored like the catalog, best first."""
@@ -372,63 +340,29 @@ def _merge_candidates(
     catalog: list[Candidate], matches: list[ProviderMatch], min_score: float
 ) -> list[Candidate]:
     """Catalog candidates and provider series not yet in the catalog, best first."""
-    in_catalog = _series_for_links(
-        {
-            (provider, form)
-            for match in matches
-            for provider, external_id in match.record.all_ids.items()
-            for form in _id_forms(provider, external_id)
-        }
-    )
+    matches = [match for match in matches if match.score >= min_score]
+    in_catalog = known_series(match.record for match in matches)
     merged = list(catalog)
     shown = {candidate.series_id for candidate in catalog}
     for match in matches:
-        if match.score < min_score:
-            continue
-        series_id = next(
-            (
-                in_catalog[(provider, form)]
-                for provider, external_id in match.record.all_ids.items()
-                for form in _id_forms(provider, external_id)
-                if (provider, form) in in_catalog
-            ),
-            None,
-        )
-        if series_id in shown:
-            continue
-        if series_id is not None:
-            merged.append(Candidate(series_id, match.record.title, match.score))
-            shown.add(series_id)
-        else:
+        record = match.record
+        series_id = in_catalog.get((record.provider, record.external_id))
+        if series_id is None:
             merged.append(
                 Candidate(
                     None,
-                    match.record.title,
+                    record.title,
                     match.score,
-                    provider=match.record.provider,
-                    external_id=match.record.external_id,
-                    year=match.record.year,
+                    provider=record.provider,
+                    external_id=record.external_id,
+                    year=record.year,
                 )
             )
-    merged.sort(key=lambda c: -c.score)
+        elif series_id not in shown:
+            merged.append(Candidate(series_id, record.title, match.score))
+            shown.add(series_id)
+    merged.sort(key=lambda candidate: -candidate.score)
     return merged[:MAX_CANDIDATES]
-
-
-def provider_links(text: str) -> list[tuple[str, str]]:
-    """`(provider, external_id)` pairs for series links in `text`, in order of appearance.
-
-    MangaUpdates ids are listed in both of their forms (base-36 slug and
-    decimal) because the catalog may hold either.
-    """
-    found: list[tuple[int, str, str]] = []
-    for provider, pattern in PROVIDER_LINK_PATTERNS:
-        for match in pattern.finditer(text or ""):
-            value = match.group(1).lower()
-            found.append((match.start(), provider, value))
-            if provider == Provider.MANGAUPDATES.value:
-                found.extend((match.start(), provider, form) for form in mangaupdates_forms(value))
-    ordered = [(provider, value) for _start, provider, value in sorted(found, key=lambda f: f[0])]
-    return list(dict.fromkeys(pair for pair in ordered if pair[1]))
 
 
 def retry_releases(releases: QuerySet | None = None) -> ResolveSummary:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("search", views.search, name="search"),
     path("series/<int:pk>/", views.detail, name="detail"),
     path("series/lookup", views.lookup, name="lookup"),
+    path("series/add", views.add_series, name="add"),
     path("review/", views.review, name="review"),
     path("review/retry", views.review_retry, name="review-retry"),
     path("review/<int:pk>/link", views.review_link, name="review-link"),

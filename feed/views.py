@@ -15,11 +15,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from codex_sync import overlay
 from feed import resolution
-from feed.forms import LinkReleaseForm
+from feed.catalog import NotLookupable, provider_label, search_provider, upsert_from_metadata
+from feed.forms import LinkReleaseForm, ProviderSeriesForm
 from feed.models import (
     ExternalId,
     Provider,
@@ -27,12 +28,15 @@ from feed.models import (
     Resolution,
     Series,
     SeriesKind,
+    SeriesOrigin,
     SeriesStatus,
 )
 from feed.pagination import clamp_page_size, int_or_none, paginate
 from feed.queries import MAX_QUERY_LENGTH, overlay_for, parse_filters, series_queryset
 from feed.search import filter_by_query
 from feed.templatetags.feed_tags import querystring
+from metadata.providers import MetadataProvider, ProviderError, active_provider
+from metadata.records import SeriesMetadata
 from tsundoku.access import admin_only
 
 LAYOUTS = ("cards", "list")
@@ -61,6 +65,7 @@ CODEX_FILTER_LABELS = {
 RELEASES_PAGE_SIZE = 50
 REVIEW_PAGE_SIZE = 25
 REVIEW_SEARCH_LIMIT = 12
+ADD_RESULTS_LIMIT = 20
 
 # Review queue tabs → the releases each one lists.
 REVIEW_STATES = {
@@ -96,6 +101,7 @@ def index(request: HttpRequest) -> HttpResponse:
         filters.kinds
         or filters.statuses
         or filters.has_releases is not None
+        or filters.scope != "discovered"
         or filters.codex_statuses
     )
     context = {
@@ -188,9 +194,15 @@ def review(request: HttpRequest) -> HttpResponse:
     searching = int_or_none(request.GET.get("release"))
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
     matches: list[Series] = []
+    provider = active_provider()
+    provider_results, provider_error = [], ""
     if searching and query:
         found = filter_by_query(Series.objects.all(), query).order_by("sort_title")
         matches = list(found[:REVIEW_SEARCH_LIMIT])
+        if provider is not None:
+            provider_results, provider_error = _provider_answers(
+                provider, query, REVIEW_SEARCH_LIMIT
+            )
     page = paginate(releases, _page_number(request), REVIEW_PAGE_SIZE)
     link_params = {"state": state} if state != "pending" else {}
     # Where actions return: this tab and page, without the open search.
@@ -207,6 +219,10 @@ def review(request: HttpRequest) -> HttpResponse:
             "searching": searching,
             "query": query,
             "matches": matches,
+            "provider": provider,
+            "provider_label": provider_label(provider),
+            "provider_results": provider_results,
+            "provider_error": provider_error,
         },
     )
 
@@ -226,11 +242,16 @@ def _back(request: HttpRequest) -> HttpResponse:
 def review_link(request: HttpRequest, pk: int) -> HttpResponse:
     """Link a release to the chosen series (its coverage is recomputed)."""
     release = get_object_or_404(Release, pk=pk)
-    form = LinkReleaseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "That series no longer exists; pick another one.")
-        return _back(request)
-    series = form.cleaned_data["series"]
+    if "external_id" in request.POST:
+        series = _series_from_provider(request, SeriesOrigin.PROVIDER)
+        if series is None:
+            return _back(request)
+    else:
+        form = LinkReleaseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "That series no longer exists; pick another one.")
+            return _back(request)
+        series = form.cleaned_data["series"]
     resolution.link_release(release, series)
     messages.success(request, f"Linked “{release.title}” to {series.canonical_title}.")
     return _back(request)
@@ -268,3 +289,64 @@ def review_retry(request: HttpRequest) -> HttpResponse:
         f"{summary.unresolved} still unmatched.",
     )
     return _back(request)
+
+
+@admin_only
+@require_http_methods(["GET", "HEAD", "POST"])
+def add_series(request: HttpRequest) -> HttpResponse:
+    """Add a series from the metadata provider: search by title or paste a series URL."""
+    if request.method == "POST":
+        series = _series_from_provider(request, SeriesOrigin.ADDED)
+        if series is None:
+            return redirect("feed:add")
+        return redirect("feed:detail", pk=series.pk)
+    provider = active_provider()
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    results, error = [], ""
+    if query and provider is not None:
+        results, error = _provider_answers(provider, query, ADD_RESULTS_LIMIT)
+    return render(
+        request,
+        "feed/add.html",
+        {
+            "provider": provider,
+            "provider_label": provider_label(provider),
+            "query": query,
+            "results": results,
+            "error": error,
+        },
+    )
+
+
+def _provider_answers(provider: MetadataProvider, query: str, limit: int) -> tuple[list, str]:
+    """The provider's results for what the admin typed, or why there are none."""
+    try:
+        return search_provider(provider, query, limit=limit), ""
+    except (NotLookupable, ProviderError) as exc:
+        return [], str(exc)
+
+
+def _series_from_provider(request: HttpRequest, origin: str) -> Series | None:
+    """The catalog series for the provider id in the POST, created if new; None on error."""
+    provider = active_provider()
+    form = ProviderSeriesForm(request.POST)
+    if provider is None:
+        messages.error(request, "No metadata provider is configured, so nothing can be added.")
+        return None
+    if not form.is_valid() or form.cleaned_data["provider"] != provider.name:
+        messages.error(request, "That is not a series the metadata provider offered.")
+        return None
+    try:
+        record: SeriesMetadata | None = provider.get(form.cleaned_data["external_id"])
+    except ProviderError as exc:
+        messages.error(request, f"Could not reach the metadata provider: {exc}")
+        return None
+    if record is None:
+        messages.error(request, "The metadata provider no longer knows that series.")
+        return None
+    upsert = upsert_from_metadata(record, origin=origin)
+    if upsert.created:
+        messages.success(request, f"Added {upsert.series.canonical_title} to the catalog.")
+    elif origin == SeriesOrigin.ADDED:
+        messages.info(request, f"{upsert.series.canonical_title} was already in the catalog.")
+    return upsert.series

@@ -240,3 +240,24 @@ def test_a_poll_creates_series_and_its_query_count_does_not_grow_with_items(db, 
     assert (first.resolved, second.resolved) == (5, 40)
     assert Series.objects.count() == 1
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_feed_lists_discovered_series_and_the_whole_catalog_on_request(
+    db, api_client, make_series
+):
+    make_series("Imported Without Releases")
+    upsert_from_metadata(metadata("20", "Provider Without Releases"))
+    upsert_from_metadata(metadata("21", "Added By The Admin"), origin=SeriesOrigin.ADDED)
+
+    def titles(params: str) -> set[str]:
+        response = api_client.get(f"/api/v1/series{params}")
+        assert response.status_code == 200
+        return {item["canonicalTitle"] for item in response.json()["items"]}
+
+    assert titles("") == {"Imported Without Releases", "Added By The Admin"}
+    assert titles("?scope=all") == {
+        "Imported Without Releases",
+        "Added By The Admin",
+        "Provider Without Releases",
+    }
+    assert titles("?scope=nonsense") == titles("")

@@ -292,11 +292,19 @@ class LookupResponseSerializer(serializers.Serializer):
 
 
 class CandidateSerializer(serializers.Serializer):
-    """A review-queue suggestion: a series the title resembles, and how closely."""
+    """A review-queue suggestion: a series the title resembles, and how closely.
 
-    seriesId = serializers.IntegerField()
+    A catalog series has `seriesId`; a series only the metadata provider knows
+    has `seriesId: null` with `provider` and `externalId` (it is created when
+    the admin links the release to it).
+    """
+
+    seriesId = serializers.IntegerField(allow_null=True)
     title = serializers.CharField()
     score = serializers.FloatField()
+    provider = serializers.CharField(required=False)
+    externalId = serializers.CharField(required=False)
+    year = serializers.IntegerField(required=False, allow_null=True)
 
 
 class ReleaseSerializer(serializers.Serializer):

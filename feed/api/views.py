@@ -55,7 +55,7 @@ from feed.api.serializers import (
 from feed.external_ids import normalize_provider
 from feed.models import ExternalId, Release, Resolution, Series, SourceState
 from feed.pagination import paginate
-from feed.queries import SORTS, overlay_for, parse_filters, series_queryset
+from feed.queries import SCOPES, SORTS, overlay_for, parse_filters, series_queryset
 from tsundoku.access import IsAdmin, ReadTier, is_admin
 
 BAD_REQUEST = OpenApiResponse(ErrorSerializer, description="Invalid parameters (`details`).")
@@ -77,6 +77,14 @@ SERIES_FILTER_PARAMETERS = [
     OpenApiParameter("kind", str, description="Comma-separated kinds (manga, manhwa, …)."),
     OpenApiParameter("status", str, description="Comma-separated publication statuses."),
     OpenApiParameter("hasReleases", bool),
+    OpenApiParameter(
+        "scope",
+        str,
+        enum=list(SCOPES),
+        description="discovered (default): series that surfaced in a release, were imported "
+        "or were added by the admin; all: the whole catalog, including series a metadata "
+        "provider described that no release links to any more.",
+    ),
     OpenApiParameter("sort", str, enum=list(SORTS)),
     OpenApiParameter("order", str, enum=["asc", "desc"]),
     OpenApiParameter(
