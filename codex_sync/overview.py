@@ -13,6 +13,7 @@ from django.conf import settings
 from codex_sync import overlay
 from codex_sync.client import CodexInfo, without_credentials
 from codex_sync.connection import ConnectionCheck
+from codex_sync.matching import normalize_source
 from codex_sync.models import (
     AuthState,
     CodexLink,
@@ -23,7 +24,9 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from codex_sync.sweep import sweep_running
+from feed.catalog import ProviderResult, identify
 from feed.models import Series
+from metadata.providers import MetadataProvider
 from tsundoku.logging import redact
 
 RECENT_ROWS = 5
@@ -137,6 +140,8 @@ class UnmatchedRow:
     local_max_volume: int | None
     local_max_chapter: float | None
     volumes_owned: int | None
+    # What the metadata provider calls the series its ids name (None: unknown there).
+    provider_result: ProviderResult | None = None
 
 
 @dataclass(frozen=True)
@@ -169,7 +174,25 @@ def _safe_url(url: object) -> str | None:
     return None
 
 
-def unmatched_rows(rows: list[UnmatchedCodexSeries]) -> list[UnmatchedRow]:
+def _provider_ids(row: UnmatchedCodexSeries) -> list[tuple[str, str]]:
+    """A Codex series' external ids as `(provider token, id)`, unknown sources left out."""
+    pairs = []
+    for ref in row.external_ids:
+        if not isinstance(ref, dict):
+            continue
+        token = normalize_source(str(ref.get("source", "")))
+        if token:
+            pairs.append((token, str(ref.get("externalId", ""))))
+    return pairs
+
+
+def unmatched_rows(
+    rows: list[UnmatchedCodexSeries], provider: MetadataProvider | None = None
+) -> list[UnmatchedRow]:
+    """The page's rows; with a provider, each names the series its external ids point at."""
+    identified: list[ProviderResult | None] = [None] * len(rows)
+    if provider is not None:
+        identified = identify(provider, [_provider_ids(row) for row in rows])
     return [
         UnmatchedRow(
             codex_series_uuid=str(row.codex_series_uuid),
@@ -186,8 +209,9 @@ def unmatched_rows(rows: list[UnmatchedCodexSeries]) -> list[UnmatchedRow]:
             local_max_volume=row.local_max_volume,
             local_max_chapter=row.local_max_chapter,
             volumes_owned=row.volumes_owned,
+            provider_result=result,
         )
-        for row in rows
+        for row, result in zip(rows, identified, strict=True)
     ]
 
 

@@ -35,6 +35,7 @@ from codex_sync.overview import (
 from codex_sync.tasks import CodexDisabled, request_sweep
 from feed.models import Series
 from feed.pagination import int_or_none, paginate
+from metadata.providers import active_provider
 from tsundoku.access import admin_only
 
 
@@ -64,7 +65,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "unmatched_params": {},
             "unmatched_page": unmatched,
             # The list follows Codex's own order (title, then id), kept by insertion.
-            "unmatched_rows": unmatched_rows(unmatched.items),
+            "unmatched_rows": unmatched_rows(unmatched.items, active_provider()),
             "conflict_rows": conflict_rows(conflicts),
             "conflicts_hidden": max(0, overview.conflicts - len(conflicts)),
         },

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from feed.external_ids import MANGAUPDATES, mangaupdates_forms, provider_links
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesOrigin, SeriesStatus
-from metadata.providers import MetadataProvider
+from metadata.providers import MetadataProvider, ProviderError
 from metadata.records import SeriesMetadata
 
 logger = logging.getLogger(__name__)
@@ -206,6 +206,41 @@ def search_provider(provider: MetadataProvider, text: str, *, limit: int) -> lis
     return [
         ProviderResult(record, held.get((record.provider, record.external_id)))
         for record in records
+    ]
+
+
+def identify(
+    provider: MetadataProvider, id_lists: list[list[tuple[str, str]]]
+) -> list[ProviderResult | None]:
+    """For each list of `(provider token, id)` pairs, the provider series the first known id names.
+
+    Used where something outside the catalog carries ids but no metadata (an
+    unmatched Codex series). A provider failure answers None for that list
+    and is logged; the page still renders.
+    """
+    answers: dict[tuple[str, str], SeriesMetadata | None] = {}
+    found: list[SeriesMetadata | None] = []
+    for pairs in id_lists:
+        record = None
+        for pair in pairs:
+            if pair[0] not in LOOKUP_PROVIDERS:
+                continue
+            if pair not in answers:
+                try:
+                    answers[pair] = lookup_record(provider, *pair)
+                except ProviderError as exc:
+                    logger.warning("Metadata provider %s: %s", provider.name, exc)
+                    answers[pair] = None
+            record = answers[pair]
+            if record is not None:
+                break
+        found.append(record)
+    held = known_series(record for record in found if record is not None)
+    return [
+        ProviderResult(record, held.get((record.provider, record.external_id)))
+        if record is not None
+        else None
+        for record in found
     ]
 
 
