@@ -44,7 +44,7 @@ class SeriesAdmin(admin.ModelAdmin):
         "last_release_at",
         "ignore_completion",
     )
-    list_filter = ("kind", "status", "ignore_completion")
+    list_filter = ("kind", "status", "origin", "metadata_locked", "ignore_completion")
     search_fields = ("canonical_title", "search_text")
     search_help_text = "Canonical or alternate title."
     ordering = ("sort_title", "id")
@@ -59,11 +59,21 @@ class SeriesAdmin(admin.ModelAdmin):
         "highest_chapter",
         "volume_coverage",
         "chapter_coverage",
+        "origin",
+        "metadata_provider",
+        "metadata_hash",
+        "metadata_fetched_at",
     )
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Deleting would leave its releases "resolved" to nothing; reject them instead.
         return False
+
+    def save_model(self, request: HttpRequest, obj: Series, form, change: bool) -> None:
+        # An edit by hand wins over the metadata provider from now on (untick to undo).
+        if change and set(form.changed_data) - {"metadata_locked", "ignore_completion"}:
+            obj.metadata_locked = True
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(Release)

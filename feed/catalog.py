@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -278,6 +278,36 @@ def known_series(records: Iterable[SeriesMetadata]) -> dict[tuple[str, str], int
                 found[(record.provider, record.external_id)] = hit
                 break
     return found
+
+
+def refresh_from_provider(provider: MetadataProvider, *, batch_size: int = 500) -> tuple[int, int]:
+    """Re-read every catalog series this provider described; rewrite those whose record moved.
+
+    Returns (updated, unchanged). Series the provider no longer knows keep
+    their metadata (a broken upstream never wipes stored data).
+    """
+    series_ids = list(
+        Series.objects.filter(metadata_provider=provider.name, metadata_locked=False)
+        .order_by(F("metadata_fetched_at").asc(nulls_first=True), "id")
+        .values_list("id", flat=True)
+    )
+    updated = unchanged = 0
+    for offset in range(0, len(series_ids), batch_size):
+        batch = series_ids[offset : offset + batch_size]
+        own_ids = ExternalId.objects.filter(series_id__in=batch, provider=provider.name)
+        records = []
+        for external_id in own_ids.values_list("external_id", flat=True):
+            try:
+                record = provider.get(external_id)
+            except ProviderError as exc:
+                logger.warning("Metadata refresh stopped: %s", exc)
+                return updated, unchanged
+            if record is not None:
+                records.append(record)
+        batch_updated, batch_unchanged = refresh_series(records)
+        updated += batch_updated
+        unchanged += batch_unchanged
+    return updated, unchanged
 
 
 def _series_ids_holding(provider: str, external_id: str) -> list[int]:

@@ -261,3 +261,49 @@ def test_the_feed_lists_discovered_series_and_the_whole_catalog_on_request(
         "Provider Without Releases",
     }
     assert titles("?scope=nonsense") == titles("")
+
+
+def test_a_provider_refresh_rewrites_moved_series_and_keeps_unknown_ones(db):
+    from feed.catalog import refresh_from_provider
+
+    chainsaw = upsert_from_metadata(CHAINSAW_MAN).series
+    solo = upsert_from_metadata(SOLO_LEVELING).series
+    moved = metadata("1677", "Chainsaw Man", total_volumes=25, foreign_ids={})
+    # Solo Leveling vanished upstream: its stored metadata stays.
+    updated, unchanged = refresh_from_provider(FakeProvider(records=[moved]))
+
+    assert (updated, unchanged) == (1, 0)
+    chainsaw.refresh_from_db()
+    solo.refresh_from_db()
+    assert chainsaw.total_volumes == 25
+    assert solo.canonical_title == "Solo Leveling" and solo.native_title == "나 혼자만 레벨업"
+
+
+def test_editing_a_series_in_the_django_admin_locks_its_metadata(admin_client):
+    series = upsert_from_metadata(CHAINSAW_MAN).series
+    change_url = f"/admin/feed/series/{series.pk}/change/"
+    form = admin_client.get(change_url).context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name in form.fields
+    }
+    data.update(
+        {
+            "canonical_title": "Chainsaw Man (my edit)",
+            "alternate_titles": "[]",
+            "genres": "[]",
+            "tags": "[]",
+            "external_ids-TOTAL_FORMS": "0",
+            "external_ids-INITIAL_FORMS": "0",
+        }
+    )
+    response = admin_client.post(change_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+
+    series.refresh_from_db()
+    assert series.canonical_title == "Chainsaw Man (my edit)"
+    assert series.metadata_locked
+    refresh_series([metadata("1677", "Chainsaw Man", total_volumes=30)])
+    series.refresh_from_db()
+    assert series.canonical_title == "Chainsaw Man (my edit)"
