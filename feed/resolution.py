@@ -81,14 +81,16 @@ class Candidate:
     def to_json(self) -> dict:
         if self.series_id is not None:
             return {"seriesId": self.series_id, "title": self.title, "score": self.score}
-        return {
+        found = {
             "seriesId": None,
             "title": self.title,
             "score": self.score,
             "provider": self.provider,
             "externalId": self.external_id,
-            "year": self.year,
         }
+        if self.year is not None:
+            found["year"] = self.year
+        return found
 
 
 @dataclass

@@ -304,7 +304,7 @@ class CandidateSerializer(serializers.Serializer):
     score = serializers.FloatField()
     provider = serializers.CharField(required=False)
     externalId = serializers.CharField(required=False)
-    year = serializers.IntegerField(required=False, allow_null=True)
+    year = serializers.IntegerField(required=False)
 
 
 class ReleaseSerializer(serializers.Serializer):

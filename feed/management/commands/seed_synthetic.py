@@ -432,7 +432,9 @@ def insert_rows(model: type[Model], rows: list[dict]) -> None:
     """
     if not rows:
         return
-    fields = [f for f in model._meta.concrete_fields if f.attname in rows[0]]
+    # Columns the generator leaves out take the model's default, as the ORM would write.
+    fields = [f for f in model._meta.concrete_fields if f.attname in rows[0] or f.has_default()]
+    defaults = {f.attname: f.get_default() for f in fields if f.attname not in rows[0]}
     database = connections[DEFAULT_DB_ALIAS]  # the real one: the proxy costs per value
     quote = database.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
@@ -440,7 +442,11 @@ def insert_rows(model: type[Model], rows: list[dict]) -> None:
     sql = f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})"
     prepared = [(f.attname, _driver_adapter(f, database)) for f in fields]
     values = [
-        tuple(prepare(row[name]) if prepare else row[name] for name, prepare in prepared)
+        tuple(
+            prepare(value) if prepare else value
+            for name, prepare in prepared
+            for value in (row.get(name, defaults.get(name)),)
+        )
         for row in rows
     ]
     with database.cursor() as cursor:
