@@ -79,6 +79,13 @@ SCHEMA: dict[str, dict[str, Setting]] = {
     "logging": {
         "level": Setting(str, "INFO"),
     },
+    "covers": {
+        "enabled": Setting(bool, True),
+        "max_cache_mb": Setting(int, 500),
+        "max_image_mb": Setting(int, 5),
+        "timeout_seconds": Setting(float, 15.0),
+        "prefetch_cron": Setting(str, "23 * * * *"),
+    },
 }
 
 SOURCE_KINDS = ("nyaa",)
@@ -106,6 +113,7 @@ class Config:
     ingestion: dict[str, Any]
     exports: dict[str, Any]
     logging: dict[str, Any]
+    covers: dict[str, Any]
     sources: tuple[SourceConfig, ...] = field(default_factory=tuple)
     config_file: Path | None = None
 
@@ -264,10 +272,29 @@ def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, st
         )
     sections["logging"]["level"] = level
 
+    _check_covers(sections["covers"], origin)
+
     auth = sections["auth"]
     for key in ("admin_token", "api_key"):
         value = auth[key]
         auth[key] = value.strip() if value and value.strip() else None
+
+
+def _check_covers(covers: dict[str, Any], origin: Mapping[str, str]) -> None:
+    """The cover cache's bounds: positive sizes, and one image must fit in the cache."""
+    for key in ("max_cache_mb", "max_image_mb"):
+        if covers[key] < 1:
+            raise ConfigError(f"{_describe('covers', key, origin)}: must be 1 or more")
+    if covers["max_image_mb"] > covers["max_cache_mb"]:
+        raise ConfigError(
+            f"{_describe('covers', 'max_image_mb', origin)}: must not be above "
+            "covers.max_cache_mb (one image must fit in the cache)"
+        )
+    if covers["timeout_seconds"] <= 0:
+        raise ConfigError(f"{_describe('covers', 'timeout_seconds', origin)}: must be positive")
+    covers["prefetch_cron"] = _validate_cron(
+        covers["prefetch_cron"], _describe("covers", "prefetch_cron", origin)
+    )
 
 
 def load_config(

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "codex_sync",
     "exports",
     "metadata",
+    "covers",
 ]
 
 MIDDLEWARE = [

@@ -27,5 +27,6 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("codex/", include("codex_sync.urls")),
     path("exports/", include("exports.urls")),
+    path("covers/", include("covers.urls")),
     path("", include("feed.urls")),
 ]

@@ -11,6 +11,8 @@ from django.core.management.base import BaseCommand
 
 from codex_sync.schedules import PREFIX as CODEX_PREFIX
 from codex_sync.schedules import codex_schedules
+from covers.schedules import PREFIX as COVERS_PREFIX
+from covers.schedules import cover_schedules
 from exports.schedules import PREFIX as EXPORTS_PREFIX
 from exports.schedules import export_schedules
 from feed.schedules import POLL_SCHEDULE_PREFIX, source_schedules
@@ -23,6 +25,7 @@ def wanted_schedules() -> list[tuple[str, str, list[ScheduleSpec]]]:
         ("source polls", POLL_SCHEDULE_PREFIX, source_schedules()),
         ("Codex sweep", CODEX_PREFIX, codex_schedules()),
         ("export cleanup", EXPORTS_PREFIX, export_schedules()),
+        ("cover prefetch", COVERS_PREFIX, cover_schedules()),
     ]
 
 
