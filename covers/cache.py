@@ -130,6 +130,10 @@ def catalog_cover_urls(urls: Iterable[str]) -> set[str]:
     return found
 
 
+class NoRoom(Exception):
+    """A fetched cover does not fit in the space left; it was not stored."""
+
+
 class _Fetcher:
     """Fetches covers into the cache for one run, stopping if the CDN looks down."""
 
@@ -142,8 +146,11 @@ class _Fetcher:
     def cdn_down(self) -> bool:
         return self.consecutive_upstream_errors >= MAX_CONSECUTIVE_UPSTREAM_ERRORS
 
-    def fetch(self, key: str, url: str) -> int:
-        """Fetch one cover unless cached or failing; return the bytes added to the cache."""
+    def fetch(self, key: str, url: str, *, room: int | None = None) -> int:
+        """Fetch one cover unless cached or failing; return the bytes added to the cache.
+
+        With `room`, an image larger than that is not stored: `NoRoom` is raised.
+        """
         if storage.image_path(key).exists():
             self.summary.already_cached += 1
             return 0
@@ -170,6 +177,8 @@ class _Fetcher:
             )
             return 0
         self.consecutive_upstream_errors = 0
+        if room is not None and len(image.body) > room:
+            raise NoRoom
         storage.store_image(key, image.body)
         storage.clear_failure(key)
         self.summary.fetched += 1
@@ -209,8 +218,9 @@ def prefetch_covers(
 ) -> FillSummary:
     """Fetch covers not cached yet into free space, most recently active series first.
 
-    `limit` bounds the downloads attempted (None: no bound). Stops once the
-    cache is full: prefetching never evicts what pages have been showing.
+    `limit` bounds the downloads attempted (None: no bound). Stops at the
+    first cover that does not fit: prefetching never evicts what pages have
+    been showing.
     """
     summary = FillSummary()
     if not covers_config()["enabled"]:
@@ -232,13 +242,15 @@ def prefetch_covers(
         if limit is not None and summary.fetched + summary.failed >= limit:
             summary.stopped = f"reached the limit of {limit} downloads"
             break
-        if used >= budget:
-            summary.stopped = "the cache is full"
-            break
         if fetcher.cdn_down:
             summary.stopped = "the cover CDN looks down"
             break
-        used += fetcher.fetch(storage.cover_key(url), url)
-    # The last download may have crossed the bound.
-    summary.evicted += storage.evict(budget).removed
+        if used >= budget:
+            summary.stopped = "the cache is full"
+            break
+        try:
+            used += fetcher.fetch(storage.cover_key(url), url, room=budget - used)
+        except NoRoom:
+            summary.stopped = "the cache is full"
+            break
     return summary
