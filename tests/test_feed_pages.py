@@ -13,7 +13,9 @@ from django.urls import include, path
 from django.utils import timezone
 
 from codex_sync.models import CodexLink, ConnectionStatus
+from covers.storage import cover_key
 from feed.models import ExternalId, MatchMethod, Release, Resolution, Series
+from tests.covers_helpers import cache_cover
 from tsundoku.urls import urlpatterns as project_urlpatterns
 
 
@@ -185,12 +187,13 @@ def test_dates_are_relative_with_the_absolute_date_alongside(client, make_series
     )
 
 
-def test_a_series_without_a_cover_gets_an_initials_tile(client, make_series):
+def test_a_series_without_a_cover_gets_an_initials_tile(client, make_series, data_dir):
     make_series("Vinland Saga")
-    make_series("Berserk", cover_url="https://covers.example/berserk.jpg")
+    berserk = make_series("Berserk", cover_url="https://covers.example/berserk.jpg")
+    cache_cover(berserk.cover_url)  # covers are served from the local cache (covers app)
     html = page_text(client.get("/"))
     assert '<span class="cover__initials">VS</span>' in html
-    assert 'src="https://covers.example/berserk.jpg"' in html
+    assert f'src="/covers/{cover_key(berserk.cover_url)}"' in html
     assert html.count("<img") == 1
 
 

@@ -35,10 +35,11 @@ def test_sync_cron_becomes_a_codex_sweep_schedule_and_sources_get_polls(db, sett
         "codex-sweep": ("codex_sync.tasks.scheduled_sweep", "*/15 * * * *"),
         "poll-source:lit": ("feed.tasks.poll_source_task", "*/30 * * * *"),
         "exports-cleanup": ("exports.tasks.cleanup_exports_task", "17 3 * * *"),
+        "covers-prefetch": ("covers.tasks.prefetch_covers_task", "23 * * * *"),
     }
     assert "Codex sweep: codex-sweep [*/15 * * * *] — created 1" in output
     assert "unchanged 1" in run()  # a second boot changes nothing
-    assert len(schedules()) == 3
+    assert len(schedules()) == 4
 
 
 def test_changing_the_cron_updates_the_row_and_removing_it_deletes_the_schedule(db, settings):
