@@ -72,7 +72,11 @@ def local_src(cover_url: str | None) -> str:
     key = storage.cover_key(cover_url)
     if storage.cached_image(key) is not None:
         return reverse("covers:image", args=[key])
-    request_fetch(key, cover_url)
+    try:
+        request_fetch(key, cover_url)
+    except OSError:
+        # An unwritable data dir must not break the page; the tile is shown.
+        logger.warning("Could not ask for a cover: %s is not writable", storage.wanted_dir())
     return ""
 
 
@@ -229,13 +233,15 @@ def prefetch_covers(
     budget = max_cache_bytes()
     used = storage.cache_usage()
     fetcher = _Fetcher(summary, session)
-    urls = (
+    # Read up front, not through an open cursor: on SQLite a read held open
+    # across minutes of downloads would keep the WAL from being checkpointed.
+    urls = list(
         Series.objects.exclude(cover_url="")
         .order_by(F("last_release_at").desc(nulls_last=True), "-id")
         .values_list("cover_url", flat=True)
     )
     seen: set[str] = set()
-    for url in urls.iterator(chunk_size=2000):
+    for url in urls:
         if url in seen or not storage.is_fetchable_url(url):
             continue
         seen.add(url)

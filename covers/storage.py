@@ -111,8 +111,8 @@ def cached_image(key: str, *, now: float | None = None) -> os.stat_result | None
         return None
     stamp = time.time() if now is None else now
     if stamp - stat.st_atime >= SHOWN_RESOLUTION_SECONDS:
-        # Evicted between the stat and here: nothing to note.
-        with contextlib.suppress(FileNotFoundError):
+        # Evicted between the stat and here, or a read-only cache: the page still shows it.
+        with contextlib.suppress(OSError):
             os.utime(path, ns=(int(stamp * 1e9), stat.st_mtime_ns))
     return stat
 
