@@ -103,8 +103,9 @@ def _queue_drain() -> None:
     try:
         async_task("covers.tasks.drain_wanted_task", task_name="covers-drain", group="covers")
     except Exception:
-        # The page must render whatever the queue does; the schedule drains later.
-        logger.exception("Could not queue the cover fetch; the next scheduled run will")
+        # The page must render whatever the queue does; the next miss or the
+        # prefetch schedule (which drains first) picks the request up.
+        logger.exception("Could not queue the cover fetch; it stays requested")
         flag.unlink(missing_ok=True)
 
 

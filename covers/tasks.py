@@ -11,5 +11,12 @@ def drain_wanted_task() -> dict:
 
 
 def prefetch_covers_task() -> dict:
-    """The `covers.prefetch_cron` schedule: fill free cache space with covers not yet fetched."""
-    return cache.prefetch_covers().as_dict()
+    """The `covers.prefetch_cron` schedule: what pages asked for, then covers never fetched.
+
+    Draining first makes the schedule the safety net for a drain that was
+    never queued (the broker was down) or never ran.
+    """
+    return {
+        "drained": cache.drain_wanted().as_dict(),
+        "prefetched": cache.prefetch_covers().as_dict(),
+    }

@@ -241,3 +241,24 @@ def test_prefetch_goes_by_latest_release_and_fetches_each_url_once(data_dir, que
     summary = prefetch_covers(limit=5)
     assert (summary.fetched, summary.already_cached) == (1, 1)
     assert [call.request.url for call in responses.calls] == [COVER, OTHER]
+
+
+@responses.activate
+def test_the_scheduled_prefetch_also_drains_requests_no_drain_picked_up(
+    data_dir, make_series, monkeypatch
+):
+    from covers.tasks import prefetch_covers_task
+
+    def broken_queue(*args, **kwargs):
+        raise RuntimeError("broker down")
+
+    monkeypatch.setattr("covers.cache.async_task", broken_queue)
+    make_series("Berserk", cover_url=COVER, last_release_at=None)
+    responses.get(COVER, body=tiny_png())
+    local_src(COVER)  # asked for, but the drain could not be queued
+
+    result = prefetch_covers_task()
+
+    assert result["drained"]["fetched"] == 1
+    assert result["prefetched"]["already_cached"] == 1
+    assert len(responses.calls) == 1
