@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from itertools import count
 from pathlib import Path
 
@@ -10,24 +9,16 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 ADMIN_TOKEN = "test-admin-token-7f3a"
 READ_KEY = "test-read-key-91bc"
 CODEX_KEY = "codex-key-SECRET-d41d8cd9"
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """The read-only reference data (`../shared/`): Codex spec + fixtures, Nyaa sample."""
-    path = Path(os.environ.get("TSUNDOKU_SHARED_DIR", REPO_DIR.parent / "shared"))
-    if not (path / "SPEC.md").is_file():
-        pytest.fail(f"reference data not found at {path} (set TSUNDOKU_SHARED_DIR)")
-    return path
-
-
-@pytest.fixture(scope="session")
-def nyaa_sample(shared_dir: Path) -> bytes:
-    return (shared_dir / "nyaa" / "nyaa_rss_sample.xml").read_bytes()
+def nyaa_sample() -> bytes:
+    """The real Nyaa RSS sample (75 items) from `tests/fixtures/nyaa/`."""
+    return (FIXTURES_DIR / "nyaa" / "nyaa_rss_sample.xml").read_bytes()
 
 
 _titles = count(1)

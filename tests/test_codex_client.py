@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -38,10 +37,7 @@ from codex_sync.client import (
     ExternalIndexPage,
 )
 
-SHARED_DIR = Path(
-    os.environ.get("TSUNDOKU_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared")
-)
-FIXTURES = SHARED_DIR / "codex" / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "codex"
 
 BASE_URL = "https://codex.example.test"
 INFO_URL = f"{BASE_URL}/api/v1/info"

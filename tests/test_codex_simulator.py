@@ -8,7 +8,6 @@ the simulator, including each fault mode. No database is needed.
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -50,11 +49,13 @@ from codex_sync.simulator_library import (
 
 pytestmark = pytest.mark.e2e
 
-SHARED_DIR = Path(
-    os.environ.get("TSUNDOKU_SHARED_DIR", Path(__file__).resolve().parents[1].parent / "shared")
-)
 OPENAPI_URI = "urn:codex:openapi"
-OPENAPI = json.loads((SHARED_DIR / "codex" / "openapi.json").read_text(encoding="utf-8"))
+# Codex's own OpenAPI document, trimmed to the two routes the simulator serves.
+OPENAPI = json.loads(
+    (Path(__file__).resolve().parent / "fixtures" / "codex" / "openapi.json").read_text(
+        encoding="utf-8"
+    )
+)
 REGISTRY = Registry().with_resource(
     OPENAPI_URI, Resource.from_contents(OPENAPI, default_specification=DRAFT202012)
 )

@@ -12,11 +12,7 @@ from hypothesis import strategies as st
 
 from feed.spans import ParsedSpans, Span, highest, merge_spans, parse_spans
 
-# The Nyaa RSS sample: a repo fixture when present, else the shared copy.
-NYAA_SAMPLE_CANDIDATES = [
-    Path(__file__).resolve().parent.parent / "fixtures" / "nyaa_rss_sample.xml",
-    Path("/work/shared/nyaa/nyaa_rss_sample.xml"),
-]
+NYAA_SAMPLE = Path(__file__).resolve().parent / "fixtures" / "nyaa" / "nyaa_rss_sample.xml"
 
 
 def spans_of(title: str) -> tuple[list[Span], list[Span]]:
@@ -185,11 +181,8 @@ def test_real_nyaa_titles_parse_sensibly(title, volumes, chapters):
 
 
 def nyaa_sample_titles() -> list[str]:
-    for path in NYAA_SAMPLE_CANDIDATES:
-        if path.exists():
-            root = ElementTree.parse(path).getroot()
-            return [item.findtext("title") for item in root.iter("item")]
-    pytest.skip("Nyaa RSS sample not found")
+    root = ElementTree.parse(NYAA_SAMPLE).getroot()
+    return [item.findtext("title") for item in root.iter("item")]
 
 
 def test_every_title_in_the_nyaa_sample_parses():
