@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from rest_framework.test import APIClient
 
+from tests.helpers import ADMIN_PASSWORD, ADMIN_TOKEN, ADMIN_USERNAME, FakeCodex, mocked_codex
+
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
-ADMIN_TOKEN = "test-admin-token-7f3a"
-READ_KEY = "test-read-key-91bc"
-CODEX_KEY = "codex-key-SECRET-d41d8cd9"
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +45,7 @@ def make_series(db):
 @pytest.fixture
 def staff_user(db, django_user_model):
     return django_user_model.objects.create_user(
-        username="admin", password="admin-password-1", is_staff=True, is_superuser=True
+        username=ADMIN_USERNAME, password=ADMIN_PASSWORD, is_staff=True, is_superuser=True
     )
 
 
@@ -85,10 +84,6 @@ def tsundoku_config(settings):
     return change
 
 
-def codex_base_url() -> str:
-    return settings.TSUNDOKU.codex["base_url"]
-
-
 @pytest.fixture
 def data_dir(settings, tmp_path):
     """A data dir of this test's own (export files are written under it)."""
@@ -104,3 +99,10 @@ def run_exports_inline(monkeypatch):
     monkeypatch.setattr(
         "exports.jobs.async_task", lambda func, job_id, **options: run_export_task(job_id)
     )
+
+
+@pytest.fixture
+def codex() -> Iterator[FakeCodex]:
+    """A mocked Codex (`responses`) at the test config's base_url; other URLs fail to connect."""
+    with mocked_codex() as fake:
+        yield fake

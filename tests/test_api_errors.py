@@ -7,7 +7,7 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from tests.conftest import ADMIN_TOKEN, CODEX_KEY, READ_KEY
+from tests.helpers import ADMIN_TOKEN, CODEX_KEY, READ_KEY
 
 pytestmark = pytest.mark.django_db
 

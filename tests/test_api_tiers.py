@@ -15,7 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from codex_sync.models import CodexLink, ConnectionStatus
-from tests.conftest import ADMIN_TOKEN, READ_KEY
+from tests.helpers import ADMIN_TOKEN, READ_KEY
 
 SYNCED = datetime(2025, 4, 1, 9, 30, tzinfo=UTC)
 ADMIN_ONLY_KEYS = {"codex", "owned", "codexSyncedAt"}

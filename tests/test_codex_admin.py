@@ -20,7 +20,7 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from feed.models import Release, SourceState
-from tests.conftest import CODEX_KEY
+from tests.helpers import CODEX_KEY
 
 CODEX_UUID = uuid.UUID("550e8400-e29b-41d4-a716-446655440002")
 LINKS = "/admin/codex_sync/codexlink/"

@@ -8,7 +8,7 @@ import pytest
 
 from codex_sync.models import CodexLink, LinkKind
 from feed.models import Series
-from tests.conftest import ADMIN_TOKEN, CODEX_KEY, READ_KEY
+from tests.helpers import ADMIN_TOKEN, CODEX_KEY, READ_KEY
 
 CODEX_UUID = "550e8400-e29b-41d4-a716-446655440002"
 

@@ -26,7 +26,7 @@ from codex_sync.models import (
 )
 from codex_sync.sweep import claim_lock
 from feed.models import Series
-from tests.conftest import CODEX_KEY
+from tests.helpers import CODEX_KEY
 
 CODEX = "http://codex.test"
 CODEX_UUID = "550e8400-e29b-41d4-a716-446655440002"

@@ -13,7 +13,6 @@ import logging
 import socket
 import time
 import traceback
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import pytest
@@ -24,8 +23,7 @@ from codex_sync.connection import check_connection
 from codex_sync.models import ConnectionStatus, HealthCheck, SyncRun
 from codex_sync.simulator import SimulatorServer
 from codex_sync.sweep import run_sweep
-from tests.conftest import CODEX_KEY
-from tests.test_sweep import FakeCodex, codex_item, json_answer, mocked_codex
+from tests.helpers import CODEX_KEY, codex_item, json_answer
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +36,6 @@ LIBRARY = [
     }
     for number in range(5)
 ]
-
-
-@pytest.fixture
-def codex() -> Iterator[FakeCodex]:
-    with mocked_codex() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from codex_sync.sweep import claim_lock
-from tests.conftest import ADMIN_TOKEN, CODEX_KEY, READ_KEY
+from tests.helpers import ADMIN_TOKEN, CODEX_KEY, READ_KEY
 
 CODEX = "http://codex.test"
 INFO_URL = f"{CODEX}/api/v1/info"

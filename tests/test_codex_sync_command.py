@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from codex_sync.management.commands.codex_sync import PageProgress
 from codex_sync.models import CodexLink, SyncOutcome, SyncRun, SyncTrigger
 from codex_sync.sweep import claim_lock
-from tests.conftest import CODEX_KEY
+from tests.helpers import CODEX_KEY
 
 CODEX = "http://codex.test"
 INFO_URL = f"{CODEX}/api/v1/info"

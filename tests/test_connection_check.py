@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
 from codex_sync.connection import check_connection
 from codex_sync.models import AuthState, ConnectionStatus, HealthCheck
-from tests.conftest import CODEX_KEY
-from tests.test_sweep import INFO_URL, FakeCodex, json_answer, mocked_codex, query_of
+from tests.helpers import CODEX_KEY, INFO_URL, json_answer, query_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def codex() -> Iterator[FakeCodex]:
-    with mocked_codex() as fake:
-        yield fake
 
 
 def test_a_reachable_codex_accepting_the_key_is_connected(codex):

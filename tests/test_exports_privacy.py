@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from codex_sync.models import CodexLink
 from exports.models import ExportJob
 from exports.tasks import run_export_task
-from tests.conftest import READ_KEY
+from tests.helpers import READ_KEY
 
 EXPORTS = "/api/v1/exports"
 OWNERSHIP = [

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from codex_sync.models import CodexLink, ConnectionStatus
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN
 
 CODEX_TABLE = CodexLink._meta.db_table
 

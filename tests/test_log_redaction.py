@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 
-from tests.conftest import ADMIN_TOKEN, CODEX_KEY
+from tests.helpers import ADMIN_TOKEN, CODEX_KEY
 from tsundoku.logging import RedactSecretsFilter, redact
 
 

@@ -8,16 +8,8 @@ anything would show up in the before/after snapshot of the link table.
 
 from __future__ import annotations
 
-import json
-import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
-
 import pytest
 import requests
-import responses
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -35,104 +27,15 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from codex_sync.sweep import run_sweep
-from tests.conftest import CODEX_KEY
-
-BASE_URL = "http://codex.test"
-INFO_URL = f"{BASE_URL}/api/v1/info"
-INDEX_URL = f"{BASE_URL}/api/v1/series/external-index"
-INFO = {"name": "codex", "version": "1.40.0"}
-
-Answer = tuple[int, dict[str, str], str]
-
-
-def codex_uuid(number: int) -> str:
-    return f"00000000-0000-4000-8000-{number:012d}"
-
-
-def codex_item(
-    number: int,
-    *external_ids: tuple[str, str],
-    volume: int | None = None,
-    chapter: float | None = None,
-    owned: int | None = None,
-) -> dict[str, Any]:
-    """One external-index row: `codex_item(1, ("plugin:mangabaka", "42"), volume=3)`."""
-    return {
-        "id": codex_uuid(number),
-        "externalIds": [
-            {"source": source, "externalId": external_id} for source, external_id in external_ids
-        ],
-        "localMaxVolume": volume,
-        "localMaxChapter": chapter,
-        "volumesOwned": owned,
-    }
-
-
-def json_answer(status: int, payload: Any) -> Answer:
-    return status, {"Content-Type": "application/json"}, json.dumps(payload)
-
-
-class FakeCodex:
-    """Codex's two routes on `responses`, paging `items` the way each request asks.
-
-    `overrides` replaces the answer for one page number, or for every page
-    under the key None (an exception is raised, as a broken connection
-    would); `total_for` can make the reported total vary by page.
-    """
-
-    def __init__(self, mocked: responses.RequestsMock, items: list[dict] | None = None) -> None:
-        self.mocked = mocked
-        self.items: list[dict] = list(items or [])
-        self.overrides: dict[int | None, Answer | Exception] = {}
-        self.total_for: Callable[[int], int] | None = None
-        mocked.get(INFO_URL, json=INFO)
-        mocked.add_callback(responses.GET, INDEX_URL, callback=self._index)
-
-    def info_fails(self, **answer: Any) -> None:
-        self.mocked.replace(responses.GET, INFO_URL, **answer)
-
-    def _index(self, request: requests.PreparedRequest) -> Answer:
-        query = parse_qs(urlsplit(request.url).query)
-        page, page_size = int(query["page"][0]), int(query["pageSize"][0])
-        override = self.overrides.get(page, self.overrides.get(None))
-        if isinstance(override, Exception):
-            raise override
-        if override is not None:
-            return override
-        total = self.total_for(page) if self.total_for else len(self.items)
-        rows = self.items[(page - 1) * page_size : page * page_size]
-        return json_answer(
-            200,
-            {
-                "data": rows,
-                "page": page,
-                "pageSize": page_size,
-                "total": total,
-                "totalPages": math.ceil(total / page_size),
-                "links": {"self": f"/api/v1/series/external-index?page={page}"},
-            },
-        )
-
-    @property
-    def index_calls(self) -> list:
-        return [call for call in self.mocked.calls if call.request.url.startswith(INDEX_URL)]
-
-    @property
-    def info_calls(self) -> list:
-        return [call for call in self.mocked.calls if call.request.url.startswith(INFO_URL)]
-
-
-@contextmanager
-def mocked_codex() -> Iterator[FakeCodex]:
-    """A FakeCodex for the length of the block; any other URL raises ConnectionError."""
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mocked:
-        yield FakeCodex(mocked)
-
-
-@pytest.fixture
-def codex() -> Iterator[FakeCodex]:
-    with mocked_codex() as fake:
-        yield fake
+from tests.helpers import (
+    CODEX_KEY,
+    INFO_URL,
+    FakeCodex,
+    codex_item,
+    codex_uuid,
+    json_answer,
+    query_of,
+)
 
 
 @pytest.fixture
@@ -143,10 +46,6 @@ def small_pages(tsundoku_config):
 
 def link_snapshot() -> list[dict]:
     return list(CodexLink.objects.order_by("series_id").values())
-
-
-def query_of(call) -> dict[str, list[str]]:
-    return parse_qs(urlsplit(call.request.url).query)
 
 
 @pytest.fixture

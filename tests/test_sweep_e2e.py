@@ -26,13 +26,9 @@ from codex_sync.models import (
 )
 from codex_sync.simulator import SimulatorServer
 from codex_sync.sweep import run_sweep
-from tests.conftest import CODEX_KEY
+from tests.helpers import CODEX_KEY, codex_uuid
 
 pytestmark = pytest.mark.e2e
-
-
-def codex_uuid(number: int) -> str:
-    return f"00000000-0000-4000-8000-{number:012d}"
 
 
 def library_entry(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from unittest import mock
 
@@ -24,14 +23,7 @@ from codex_sync.sweep import (
     sweep_running,
 )
 from codex_sync.tasks import CodexDisabled, request_sweep, scheduled_sweep, sweep_task
-from tests.conftest import CODEX_KEY
-from tests.test_sweep import FakeCodex, codex_item, mocked_codex
-
-
-@pytest.fixture
-def codex() -> Iterator[FakeCodex]:
-    with mocked_codex() as fake:
-        yield fake
+from tests.helpers import CODEX_KEY, codex_item
 
 
 @pytest.fixture

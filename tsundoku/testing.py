@@ -4,13 +4,21 @@ Loaded with `-p tsundoku.testing` (see pyproject), which imports this module
 while pytest parses its arguments — earlier than pytest-django loads settings
 and earlier than any conftest. Operator variables from the shell are dropped
 so a developer's own TSUNDOKU_* environment cannot change test results.
+
+It also sets what makes the suite fast and steady: a cheap password hasher
+(the production one is slow on purpose) and a hypothesis profile without
+per-example deadlines, which fail at random on a busy machine.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+from hypothesis import settings as hypothesis_settings
 
 _test_database_url = os.environ.get("TSUNDOKU_TEST_DATABASE_URL")
 # CI sets this so missing chromium fails the browser tests instead of skipping them.
@@ -29,3 +37,23 @@ if _test_database_url:
     os.environ["DATABASE_URL"] = _test_database_url
 if _require_browser:
     os.environ["TSUNDOKU_REQUIRE_BROWSER"] = _require_browser
+
+# No deadline: a property test's examples are judged on what they return,
+# never on how long a shared CI core took. `HYPOTHESIS_PROFILE=ci` (set by
+# .ci/run) also derandomizes, so a CI run is repeatable.
+hypothesis_settings.register_profile("tsundoku", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tsundoku"))
+
+# MD5 is worthless for real passwords and exactly right for tests: every
+# `create_user` and login would otherwise spend ~0.1 s in PBKDF2.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing(django_test_environment: None) -> Iterator[None]:
+    """Hash test passwords with MD5 for the whole session (workers included)."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        yield

@@ -15,8 +15,6 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from tests.conftest import CODEX_KEY
-
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -28,9 +26,6 @@ CHROMIUM_ARGS = [
 ]
 # Long enough for a slow CI machine, short enough that a broken page fails fast.
 TIMEOUT_MS = 10_000
-# The credentials of the `staff_user` fixture (tests/conftest.py).
-ADMIN_USERNAME = "admin"
-ADMIN_PASSWORD = "admin-password-1"
 
 
 def _unavailable_reason() -> str | None:
@@ -81,16 +76,6 @@ def browser() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """Hash passwords cheaply while the browser tests run.
-
-    Each test logs in through the real form; the production hasher's
-    deliberate slowness would cost about a second per test.
-    """
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def page(browser, live_server) -> Iterator:
     """A fresh browser tab (own cookies) whose relative URLs go to the live server."""
@@ -98,22 +83,6 @@ def page(browser, live_server) -> Iterator:
     context.set_default_timeout(TIMEOUT_MS)
     yield context.new_page()
     context.close()
-
-
-def page_html(page) -> str:
-    """The page's HTML as the browser holds it now, checked for the Codex API key."""
-    html = page.content()
-    assert CODEX_KEY not in html, "the Codex API key reached a page"
-    return html
-
-
-def log_in(page, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD) -> None:
-    """Log in through the real login form and wait until the feed says who is signed in."""
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.locator(".site-account__user").filter(has_text=username).wait_for()
 
 
 @pytest.fixture

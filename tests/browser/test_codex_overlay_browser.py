@@ -11,8 +11,7 @@ from django.utils import timezone
 
 from codex_sync.models import CodexLink, ConnectionStatus, LinkKind
 from codex_sync.simulator import SimulatorServer
-from tests.browser.conftest import log_in, page_html
-from tests.conftest import CODEX_KEY
+from tests.helpers import CODEX_KEY, codex_uuid, log_in, page_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,10 +26,6 @@ class Expected:
     codex_uuid: str | None
     label: str | None
     tooltip: str | None
-
-
-def codex_uuid(number: int) -> str:
-    return f"00000000-0000-4000-8000-{number:012d}"
 
 
 def link(series, number: int, **counts) -> str:

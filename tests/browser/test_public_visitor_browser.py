@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from codex_sync.models import CodexLink, ConnectionStatus
-from tests.browser.conftest import page_html
+from tests.helpers import page_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
