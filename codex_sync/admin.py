@@ -24,9 +24,8 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from codex_sync.status import CodexStatus, codex_status
-from feed.admin import ReadOnlyAdmin
 from feed.models import Series
-from feed.views import CODEX_FILTER_LABELS
+from tsundoku.admin import ReadOnlyAdmin
 from tsundoku.logging import redact
 
 
@@ -37,7 +36,7 @@ class CodexStatusFilter(admin.SimpleListFilter):
     parameter_name = "status"
 
     def lookups(self, request, model_admin):
-        return [(status, CODEX_FILTER_LABELS[status]) for status in CodexStatus.ALL]
+        return [(status, overlay.FILTER_LABELS[status]) for status in CodexStatus.ALL]
 
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() not in CodexStatus.ALL:

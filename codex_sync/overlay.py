@@ -23,6 +23,21 @@ ANY = "any"
 MISSING = "missing"
 FILTER_VALUES = (ANY, *CodexStatus.ALL, MISSING)
 
+# status → (badge label, meaning), SPEC §5.4: the badge, its tooltip and the
+# `codexStatus` filter's choices all read these.
+BADGES: dict[str, tuple[str, str]] = {
+    CodexStatus.COMPLETE: ("🟢 owned", "On Codex and caught up"),
+    CodexStatus.BEHIND: ("🔵 behind", "Newer volumes/chapters surfaced than Codex owns"),
+    CodexStatus.PRESENT: ("⚪ owned?", "On Codex, but counts can't be compared"),
+    CodexStatus.IGNORED: ("tracking off", "Completion tracking muted"),
+}
+# The filter's choices, in FILTER_VALUES order.
+FILTER_LABELS: dict[str, str] = {
+    ANY: "On Codex (any)",
+    **{status: BADGES[status][0] for status in CodexStatus.ALL},
+    MISSING: "Not on Codex",
+}
+
 
 def parse_codex_statuses(values: Iterable[str]) -> list[str]:
     """Keep the known filter values, in order; unknown ones are dropped."""

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from codex_sync import overlay
 from exports import jobs
 from exports.fields import ENTITIES_BY_TYPE, RELEASES, SERIES, UnknownFields, catalog
 from exports.models import ExportFormat, ExportJob, ExportType
@@ -22,7 +23,6 @@ from exports.pipeline import FILTER_KEYS, InvalidExport
 from feed.models import SeriesKind, SeriesStatus
 from feed.pagination import int_or_none, paginate
 from feed.queries import parse_filters
-from feed.views import CODEX_FILTER_LABELS
 
 JOBS_PAGE_SIZE = 25
 # The form names each entity's checkboxes apart, so a form submitted without
@@ -70,7 +70,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "status_choices": SeriesStatus.choices,
     }
     if owner.is_admin:
-        context["codex_choices"] = list(CODEX_FILTER_LABELS.items())
+        context["codex_choices"] = list(overlay.FILTER_LABELS.items())
     return render(request, "exports/index.html", context)
 
 

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from exports.fields import RELEASES, SERIES, ExportField, FieldSelection, ValueKind
 from exports.models import ExportFormat, ExportType
 from feed.spans import plain_number
-from feed.templatetags.feed_tags import format_number, format_spans
+from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
 
 K = ValueKind
 

@@ -10,19 +10,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from feed.models import ExternalId, Release, Series, SourceState
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A list and detail view of rows that only the application writes."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
+from tsundoku.admin import ReadOnlyAdmin
 
 
 class ExternalIdInline(admin.TabularInline):

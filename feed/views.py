@@ -34,10 +34,10 @@ from feed.models import (
 from feed.pagination import clamp_page_size, int_or_none, paginate
 from feed.queries import MAX_QUERY_LENGTH, overlay_for, parse_filters, series_queryset
 from feed.search import filter_by_query
-from feed.templatetags.feed_tags import querystring
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
 from tsundoku.access import admin_only
+from tsundoku.templatetags.tsundoku_tags import querystring
 
 LAYOUTS = ("cards", "list")
 
@@ -50,16 +50,6 @@ SORT_LABELS = {
     "highest_volume": "Highest volume",
     "highest_chapter": "Highest chapter",
     "title": "Title",
-}
-
-# The admin's Codex filter, in the order the spec lists the values.
-CODEX_FILTER_LABELS = {
-    overlay.ANY: "On Codex (any)",
-    "complete": "🟢 owned",
-    "behind": "🔵 behind",
-    "present": "⚪ owned?",
-    "ignored": "tracking off",
-    overlay.MISSING: "Not on Codex",
 }
 
 RELEASES_PAGE_SIZE = 50
@@ -117,7 +107,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "sort_choices": list(SORT_LABELS.items()),
     }
     if request.is_admin:
-        context["codex_choices"] = list(CODEX_FILTER_LABELS.items())
+        context["codex_choices"] = list(overlay.FILTER_LABELS.items())
     return render(request, "feed/index.html", context)
 
 

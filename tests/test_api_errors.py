@@ -90,7 +90,7 @@ def test_unexpected_failure_is_internal_and_hides_the_detail(api_client, caplog)
 
 def test_health_is_503_when_the_database_does_not_answer(api_client):
     with mock.patch(
-        "feed.api.views.connection.cursor", side_effect=OperationalError("unable to open")
+        "tsundoku.api.views.connection.cursor", side_effect=OperationalError("unable to open")
     ):
         response = api_client.get("/api/v1/health")
 

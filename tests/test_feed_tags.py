@@ -1,4 +1,4 @@
-"""The feed's template helpers, called directly as the pure functions they are."""
+"""The template helpers (the feed's and the shared ones), called directly as pure functions."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from feed.templatetags.feed_tags import (
-    external_url,
+from feed.templatetags.feed_tags import external_url, initials, safe_url, tile_hue
+from tsundoku.templatetags.tsundoku_tags import (
     filesize,
     format_number,
     format_spans,
-    initials,
     page_window,
     querystring,
     relative_time,
-    safe_url,
-    tile_hue,
     time_ago,
 )
 

@@ -157,7 +157,7 @@ class IsAdmin(permissions.BasePermission):
         if is_admin(request._request) or request.user.is_staff:
             return True
         if _bearer_token(request._request) and not settings.TSUNDOKU.auth["admin_token"]:
-            from tsundoku.api_errors import Misconfigured
+            from tsundoku.api.errors import Misconfigured
 
             raise Misconfigured(
                 "Admin API access by token needs auth.admin_token to be configured."

@@ -7,9 +7,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from tsundoku.api_errors import json_error
+from tsundoku.api.errors import json_error
 
 api_v1 = [
+    path("", include("tsundoku.api.urls")),
     path("", include("feed.api.urls")),
     path("", include("codex_sync.api.urls")),
     path("", include("exports.api.urls")),

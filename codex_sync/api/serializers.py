@@ -14,7 +14,7 @@ from rest_framework import serializers
 from codex_sync import linking
 from codex_sync.models import AuthState, LinkKind, SyncOutcome, SyncTrigger
 from codex_sync.overview import version_supported
-from feed.api.serializers import EpochSecondsField
+from tsundoku.api.serializers import EpochSecondsField
 
 
 @extend_schema_field(OpenApiTypes.BOOL)

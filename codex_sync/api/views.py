@@ -29,11 +29,12 @@ from codex_sync.connection import check_connection
 from codex_sync.models import SyncTrigger
 from codex_sync.overview import check_result, connection_overview
 from codex_sync.tasks import CodexDisabled, request_sweep
-from feed.api.serializers import ErrorSerializer
-from feed.api.views import ADMIN_ERRORS, ADMIN_ONLY, BAD_REQUEST, NOT_FOUND, validated
 from feed.models import Series
 from tsundoku.access import IsAdmin
-from tsundoku.api_errors import Misconfigured
+from tsundoku.api.errors import Misconfigured
+from tsundoku.api.responses import ADMIN_ERRORS, ADMIN_ONLY, BAD_REQUEST, NOT_FOUND
+from tsundoku.api.serializers import ErrorSerializer
+from tsundoku.api.validation import validated
 
 DISABLED_MESSAGE = (
     "The Codex integration is disabled: set codex.enabled = true, codex.base_url and "

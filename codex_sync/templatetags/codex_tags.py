@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from django import template
 
 from codex_sync import overlay
-from codex_sync.status import CodexStatus
-from feed.templatetags.feed_tags import format_number
+from tsundoku.templatetags.tsundoku_tags import format_number
 
 register = template.Library()
 
@@ -26,20 +25,11 @@ class Badge:
     tooltip: str
 
 
-# status → (label, meaning). SPEC §5.4.
-BADGES: dict[str, tuple[str, str]] = {
-    CodexStatus.COMPLETE: ("🟢 owned", "On Codex and caught up"),
-    CodexStatus.BEHIND: ("🔵 behind", "Newer volumes/chapters surfaced than Codex owns"),
-    CodexStatus.PRESENT: ("⚪ owned?", "On Codex, but counts can't be compared"),
-    CodexStatus.IGNORED: ("tracking off", "Completion tracking muted"),
-}
-
-
 def badge_for(status: str | None, volumes_owned: int | None) -> Badge | None:
     """The badge for a status; None when the series is not on Codex."""
-    if status not in BADGES:
+    if status not in overlay.BADGES:
         return None
-    label, meaning = BADGES[status]
+    label, meaning = overlay.BADGES[status]
     tooltip = meaning if volumes_owned is None else f"{meaning} · ~{volumes_owned} owned"
     return Badge(status=status, label=label, meaning=meaning, tooltip=tooltip)
 

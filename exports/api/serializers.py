@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from exports.fields import PRESET_LABELS
 from exports.models import ExportFormat, ExportJob, ExportStatus, ExportType
-from feed.api.serializers import EpochSecondsField
+from tsundoku.api.serializers import EpochSecondsField
 
 
 class ExportFiltersField(serializers.JSONField):

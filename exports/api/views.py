@@ -27,9 +27,10 @@ from exports.api.serializers import (
 from exports.fields import UnknownFields, catalog
 from exports.models import ExportJob, ExportStatus
 from exports.pipeline import InvalidExport
-from feed.api.serializers import ErrorSerializer
 from feed.pagination import paginate
-from tsundoku.api_errors import BadRequest, Conflict
+from tsundoku.api.errors import BadRequest, Conflict
+from tsundoku.api.serializers import ErrorSerializer
+from tsundoku.api.validation import validated
 
 
 def _error(description: str) -> OpenApiResponse:
@@ -74,12 +75,9 @@ class ExportListView(APIView):
         responses={200: ExportPageSerializer, 401: NEEDS_OWNER},
     )
     def get(self, request: Request) -> Response:
-        query = ExportListQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        query = validated(ExportListQuerySerializer, request.query_params)
         page = paginate(
-            _owner(request).jobs().order_by("-created_at", "-id"),
-            query.validated_data["page"],
-            query.validated_data["pageSize"],
+            _owner(request).jobs().order_by("-created_at", "-id"), query["page"], query["pageSize"]
         )
         return Response(
             {
@@ -105,9 +103,7 @@ class ExportListView(APIView):
         },
     )
     def post(self, request: Request) -> Response:
-        body = ExportCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = validated(ExportCreateSerializer, request.data)
         try:
             job = jobs.create_export(
                 _owner(request),

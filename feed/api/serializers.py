@@ -12,7 +12,6 @@ all rather than being null.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -25,6 +24,7 @@ from feed.external_ids import normalize_provider
 from feed.models import MatchMethod, Provider, Resolution, Series, SeriesKind, SeriesStatus
 from feed.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from feed.spans import plain_number
+from tsundoku.api.serializers import EpochSecondsField
 
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 500
@@ -32,19 +32,6 @@ FEED_MAX_LIMIT = 500
 # series; a large library stays well below this, and it keeps one statement's
 # parameter count inside what SQLite and PostgreSQL accept.
 FEED_MAX_EXTERNAL_IDS = 50_000
-
-
-def epoch_seconds(value: datetime | None) -> int | None:
-    """A time as whole seconds since the Unix epoch, the API's one time format."""
-    return int(value.timestamp()) if value is not None else None
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class EpochSecondsField(serializers.Field):
-    """A datetime as integer epoch seconds."""
-
-    def to_representation(self, value: datetime) -> int | None:
-        return epoch_seconds(value)
 
 
 @extend_schema_field(OpenApiTypes.NUMBER)
@@ -64,17 +51,6 @@ class BlankAsNullCharField(serializers.CharField):
 
     def to_representation(self, value: str) -> str | None:
         return value or None
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The error envelope every failing API call returns."""
-
-    error = serializers.CharField(
-        help_text="not_found, bad_request, unauthorized, forbidden, conflict, "
-        "misconfigured or internal."
-    )
-    message = serializers.CharField()
-    details = serializers.JSONField(required=False, help_text="Per-field validation errors.")
 
 
 class SpanSerializer(serializers.Serializer):
@@ -369,16 +345,6 @@ class RetrySummarySerializer(serializers.Serializer):
     resolved = serializers.IntegerField()
     queuedForReview = serializers.IntegerField(source="queued_for_review")
     unresolved = serializers.IntegerField()
-
-
-class HealthSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text='"ok", or "unavailable" with HTTP 503.')
-    database = serializers.CharField(help_text='"ok" or "error".')
-
-
-class InfoSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    version = serializers.CharField()
 
 
 class SeriesCountsSerializer(serializers.Serializer):

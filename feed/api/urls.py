@@ -28,7 +28,5 @@ urlpatterns = [
         views.ReleaseUnlinkView.as_view(),
         name="api-release-unlink",
     ),
-    path("health", views.HealthView.as_view(), name="api-health"),
-    path("info", views.InfoView.as_view(), name="api-info"),
     path("stats", views.StatsView.as_view(), name="api-stats"),
 ]

@@ -13,29 +13,23 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from django.db import DatabaseError, connection
 from django.db.models import Count, Prefetch, Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers, status
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-import tsundoku
 from codex_sync import overlay
 from feed import resolution
 from feed.api.cursor import encode_cursor
 from feed.api.serializers import (
     AdminSeriesDetailSerializer,
     AdminSeriesItemSerializer,
-    ErrorSerializer,
     ExternalIdRef,
     FeedItemSerializer,
     FeedPageSerializer,
     FeedRequestSerializer,
-    HealthSerializer,
-    InfoSerializer,
     LookupMatchSerializer,
     LookupQuerySerializer,
     LookupResponseSerializer,
@@ -50,27 +44,21 @@ from feed.api.serializers import (
     SeriesPageSerializer,
     SourceStateSerializer,
     StatsSerializer,
-    epoch_seconds,
 )
 from feed.external_ids import normalize_provider
 from feed.models import ExternalId, Release, Resolution, Series, SourceState
 from feed.pagination import paginate
 from feed.queries import SCOPES, SORTS, overlay_for, parse_filters, series_queryset
 from tsundoku.access import IsAdmin, ReadTier, is_admin
-
-BAD_REQUEST = OpenApiResponse(ErrorSerializer, description="Invalid parameters (`details`).")
-UNAUTHORIZED = OpenApiResponse(
-    ErrorSerializer, description="Reads require a key or login (`auth.read_requires_auth`)."
+from tsundoku.api.responses import (
+    ADMIN_ERRORS,
+    BAD_REQUEST,
+    NOT_FOUND,
+    READ_AUTH,
+    UNAUTHORIZED,
 )
-ADMIN_ONLY = OpenApiResponse(ErrorSerializer, description="Admin credentials required.")
-NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such object.")
-MISCONFIGURED = OpenApiResponse(
-    ErrorSerializer, description="A bearer token was sent but `auth.admin_token` is not set."
-)
-ADMIN_ERRORS = {401: ADMIN_ONLY, 503: MISCONFIGURED}
-# Reads are open by default (`{}`); with `auth.read_requires_auth` they take the
-# read key, and the admin's credentials always work.
-READ_AUTH = [{}, {"readKey": []}, {"adminToken": []}, {"cookieAuth": []}]
+from tsundoku.api.serializers import epoch_seconds
+from tsundoku.api.validation import validated
 
 SERIES_FILTER_PARAMETERS = [
     OpenApiParameter("q", str, description="Every word must appear in a title."),
@@ -94,13 +82,6 @@ SERIES_FILTER_PARAMETERS = [
         f"{', '.join(overlay.FILTER_VALUES)}.",
     ),
 ]
-
-
-def validated(serializer_class: type[serializers.Serializer], data: object) -> dict:
-    """Validate request input; a failure becomes a 400 envelope with per-field `details`."""
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _with_external_ids(queryset: QuerySet[Series]) -> QuerySet[Series]:
@@ -365,41 +346,6 @@ class ReleaseRetryView(APIView):
     )
     def post(self, request: Request) -> Response:
         return Response(RetrySummarySerializer(resolution.retry_releases()).data)
-
-
-class HealthView(APIView):
-    # Liveness probes (Docker, uptime monitors) carry no key, and the answer
-    # reveals nothing, so health stays open even when reads need a key.
-    permission_classes = [AllowAny]
-
-    @extend_schema(
-        operation_id="health",
-        summary="Liveness and database check",
-        responses={200: HealthSerializer, 503: HealthSerializer},
-    )
-    def get(self, request: Request) -> Response:
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT 1")
-        except DatabaseError:
-            return Response(
-                {"status": "unavailable", "database": "error"},
-                status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            )
-        return Response({"status": "ok", "database": "ok"})
-
-
-class InfoView(APIView):
-    permission_classes = [ReadTier]
-
-    @extend_schema(
-        operation_id="info",
-        auth=READ_AUTH,
-        summary="Server name and version",
-        responses={200: InfoSerializer, 401: UNAUTHORIZED},
-    )
-    def get(self, request: Request) -> Response:
-        return Response({"name": "tsundoku", "version": tsundoku.__version__})
 
 
 class StatsView(APIView):

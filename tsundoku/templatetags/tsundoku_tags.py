@@ -1,0 +1,118 @@
+"""Template helpers every app's pages use: numbers, spans, sizes, times, paging links.
+
+Each helper is a small pure function registered as a filter or tag, so the
+tests call them directly without rendering a template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from urllib.parse import urlencode
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timesince import timesince, timeuntil
+
+register = template.Library()
+
+BINARY_UNITS = ("KiB", "MiB", "GiB", "TiB", "PiB")
+
+
+@register.filter
+def format_number(value: float | int | None) -> str:
+    """A volume/chapter number as people write it: 12.0 → "12", 10.5 → "10.5"; None → ""."""
+    if value is None or value == "":
+        return ""
+    number = float(value)
+    if number.is_integer():
+        return str(int(number))
+    return f"{number:g}"
+
+
+@register.filter
+def format_spans(spans: Iterable[Iterable[float]] | None) -> str:
+    """Coverage as ranges: [[1, 5], [7, 7]] → "1–5, 7"; no spans → ""."""
+    parts = []
+    for start, end in spans or ():
+        first, last = format_number(start), format_number(end)
+        parts.append(first if first == last else f"{first}–{last}")
+    return ", ".join(parts)
+
+
+@register.filter
+def filesize(size_bytes: int | None) -> str:
+    """Bytes in binary units, one decimal, as Nyaa prints them: 12163481 → "11.6 MiB"."""
+    if size_bytes is None or size_bytes == "":
+        return ""
+    size = float(size_bytes)
+    if size < 1024:
+        return f"{int(size)} B"
+    for unit in BINARY_UNITS:
+        size /= 1024
+        if size < 1024 or unit == BINARY_UNITS[-1]:
+            return f"{size:.1f} {unit}"
+    raise AssertionError("unreachable: the last unit always returns")
+
+
+def relative_time(value: datetime, now: datetime | None = None) -> str:
+    """ "3 days ago", "in 2 hours", "just now": the largest unit only."""
+    now = now or timezone.now()
+    delta = (now - value).total_seconds()
+    if abs(delta) < 60:
+        return "just now"
+    if delta > 0:
+        return f"{timesince(value, now, depth=1)} ago"
+    return f"in {timeuntil(value, now, depth=1)}"
+
+
+@register.simple_tag
+def time_ago(value: datetime | None, empty: str = "—") -> SafeString | str:
+    """`<time>` with the relative time as text and the absolute date as tooltip."""
+    if value is None:
+        return empty
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    return format_html(
+        '<time datetime="{}" title="{}">{}</time>',
+        value.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M %Z").strip(),
+        relative_time(value),
+    )
+
+
+@register.simple_tag
+def querystring(params: Mapping[str, object], **changes: object) -> str:
+    """ "?a=1&b=2" from `params` with `changes` applied; None, "" and page 1 drop out.
+
+    Unlike Django's built-in tag of the same name it leaves empty values and
+    the first page out of the URL, so links stay short and canonical.
+    """
+    merged = {**params, **changes}
+    kept = {
+        key: value
+        for key, value in merged.items()
+        if value is not None and value != "" and not (key == "page" and str(value) == "1")
+    }
+    return f"?{urlencode(kept, doseq=True)}" if kept else "?"
+
+
+@register.simple_tag
+def page_window(page: int, pages: int, radius: int = 2) -> list[int | None]:
+    """Page numbers to offer around the current page, None for a gap: 1 … 4 5 [6] 7 8 … 20.
+
+    A gap of a single page shows that page instead of an ellipsis, since the
+    ellipsis would take the same room and hide a link.
+    """
+    shown = sorted({1, pages, *range(max(1, page - radius), min(pages, page + radius) + 1)})
+    window: list[int | None] = []
+    previous = 0
+    for number in shown:
+        if number - previous == 2:
+            window.append(number - 1)
+        elif number - previous > 2:
+            window.append(None)
+        window.append(number)
+        previous = number
+    return window
