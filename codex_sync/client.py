@@ -31,15 +31,15 @@ from urllib3.exceptions import (
     ReadTimeoutError,
 )
 
+from tsundoku.config import CODEX_MAX_PAGE_SIZE
 from tsundoku.http import build_session
+from tsundoku.logging import redact_values
 
 logger = logging.getLogger(__name__)
 
 INFO_PATH = "/api/v1/info"
 EXTERNAL_INDEX_PATH = "/api/v1/series/external-index"
 
-# Codex silently clamps larger page sizes to 500; asking for more only hides that.
-MAX_PAGE_SIZE = 500
 # The external-index route first shipped in Codex 1.32.0.
 MIN_EXTERNAL_INDEX_VERSION = (1, 32, 0)
 
@@ -231,7 +231,7 @@ class CodexClient:
         api_key: str,
         *,
         timeout_seconds: float = 30,
-        page_size: int = MAX_PAGE_SIZE,
+        page_size: int = CODEX_MAX_PAGE_SIZE,
         retries: int = 3,
         backoff_factor: float = 0.5,
         retry_after_cap: float = 30,
@@ -250,7 +250,7 @@ class CodexClient:
             raise ValueError("Codex page_size must be at least 1")
         self._api_key = api_key
         self.timeout_seconds = timeout_seconds
-        self.page_size = min(page_size, MAX_PAGE_SIZE)
+        self.page_size = min(page_size, CODEX_MAX_PAGE_SIZE)
         self.retries = retries
         self._session = session or build_session(
             retries=retries, backoff_factor=backoff_factor, retry_after_cap=retry_after_cap
@@ -521,8 +521,8 @@ class CodexClient:
     # -- message hygiene ----------------------------------------------------------------
 
     def _scrub(self, text: str) -> str:
-        """Remove the API key from text that came from elsewhere, just in case."""
-        return text.replace(self._api_key, "***") if text else text
+        """Remove this client's API key (configured or not) from text that came from elsewhere."""
+        return redact_values(text, [self._api_key]) if text else text
 
     def _body_excerpt(self, response: requests.Response) -> str | None:
         """A short, single-line, key-free excerpt of the response body."""

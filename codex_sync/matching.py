@@ -14,22 +14,12 @@ from dataclasses import dataclass, field
 from codex_sync.client import CodexSeries
 from codex_sync.models import ConflictKind
 from feed.external_ids import canonical_external_id, normalize_provider
+from feed.models import Provider
 
-KNOWN_PROVIDERS = (
-    "mangabaka",
-    "anilist",
-    "mal",
-    "mangaupdates",
-    "mangadex",
-    "kitsu",
-    "shikimori",
-    "anime_planet",
-    "anime_news_network",
-)
 # Which shared id wins when one Codex series points at several catalog series:
-# the order of KNOWN_PROVIDERS (MangaBaka aggregates the others, so it is the
-# most specific), then the lowest series id.
-PROVIDER_RANK = {provider: rank for rank, provider in enumerate(KNOWN_PROVIDERS)}
+# the order of `feed.models.Provider` (MangaBaka aggregates the others, so it
+# is the most specific, and comes first), then the lowest series id.
+PROVIDER_RANK = {provider: rank for rank, provider in enumerate(Provider.values)}
 SOURCE_PREFIXES = ("plugin:", "api:")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from codex_sync.client import CodexForbidden, CodexUnauthorized
 from feed.models import Series
 
 
@@ -43,8 +44,9 @@ class CodexLink(models.Model):
 class AuthState(models.TextChoices):
     UNKNOWN = "unknown", "Not checked yet"
     OK = "ok", "Connected"
-    UNAUTHORIZED = "unauthorized", "API key rejected (401)"
-    FORBIDDEN = "forbidden", "API key lacks series:read (403)"
+    # The client's headlines for 401/403, so the admin screens say exactly what it says.
+    UNAUTHORIZED = "unauthorized", CodexUnauthorized.default_message
+    FORBIDDEN = "forbidden", CodexForbidden.default_message
 
 
 class ConnectionStatus(models.Model):

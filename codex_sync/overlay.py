@@ -17,6 +17,11 @@ from codex_sync.client import without_credentials
 from codex_sync.models import CodexLink, ConnectionStatus
 from codex_sync.status import CodexStatus, codex_status_expression
 
+# What every surface (API, command, task) says when the integration is off.
+DISABLED_MESSAGE = (
+    "The Codex integration is disabled: set codex.enabled = true, codex.base_url and codex.api_key."
+)
+
 # `codexStatus` filter values (comma-separated, OR). `any` = on Codex at all;
 # `missing` = not on Codex.
 ANY = "any"

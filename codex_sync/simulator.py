@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from tsundoku.config import CODEX_MAX_PAGE_SIZE
+
 logger = logging.getLogger(__name__)
 
 INFO_PATH = "/api/v1/info"
@@ -45,7 +47,6 @@ DEFAULT_VERSION = "1.40.0"
 LEGACY_VERSION = "1.31.0"
 DEFAULT_API_KEY = "codex-sim-key"
 DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 500
 _U64_MAX = 2**64 - 1
 
 FAULT_MODES = (
@@ -590,7 +591,7 @@ def _parse_paging(query: str) -> tuple[int, int] | SimulatorResponse:
         return _text(HTTPStatus.BAD_REQUEST, "Invalid query: page must be at least 1")
     if page_size < 1:
         return _text(HTTPStatus.BAD_REQUEST, "Invalid query: pageSize must be at least 1")
-    return page, min(page_size, MAX_PAGE_SIZE)
+    return page, min(page_size, CODEX_MAX_PAGE_SIZE)
 
 
 def _query_rejection(reason: str) -> SimulatorResponse:

@@ -21,7 +21,7 @@ class CodexDisabled(Exception):
 def request_sweep(trigger: str = SyncTrigger.MANUAL) -> dict[str, bool]:
     """Queue a sweep unless one is queued or running."""
     if not overlay.enabled():
-        raise CodexDisabled("The Codex integration is disabled (codex.enabled = false).")
+        raise CodexDisabled(overlay.DISABLED_MESSAGE)
     token = claim_lock()
     if token is None:
         return {"triggered": False, "skipped": True}

@@ -190,7 +190,6 @@ FIELDS: tuple[ExportField, ...] = (
                    in_llm_preset=True),
 )
 # fmt: on
-FIELDS_BY_KEY = {field.key: field for field in FIELDS}
 
 # The field every row carries whatever the selection: what makes a row readable.
 ANCHORS = {SERIES: "canonicalTitle", RELEASES: "releaseTitle"}

@@ -29,7 +29,7 @@ from django_q.tasks import async_task
 from exports.fields import UnknownFields
 from exports.models import ACTIVE_STATUSES, ExportJob, ExportStatus
 from exports.pipeline import InvalidExport, build_spec, write_export
-from tsundoku.access import AdminTokenUser, is_admin
+from tsundoku.access import AdminTokenUser, is_admin, is_admin_user
 
 logger = logging.getLogger(__name__)
 
@@ -145,8 +145,12 @@ def create_export(
 
 
 def runs_as_admin(job: ExportJob) -> bool:
-    """The owner's tier now: a user who lost staff status gets no ownership columns."""
-    return job.by_admin_token or bool(job.user and job.user.is_staff)
+    """The owner's tier now: a user who lost staff status gets no ownership columns.
+
+    The same rule as `tsundoku.access.is_admin`, applied to the job's owner
+    rather than to a request (the worker has none).
+    """
+    return job.by_admin_token or is_admin_user(job.user)
 
 
 def run_export(job_id: int) -> str:

@@ -26,13 +26,13 @@ _titles = count(1)
 @pytest.fixture
 def make_series(db):
     """Build a catalog series: `make_series("Berserk", anilist="30002", highest_volume=41)`."""
-    from feed.models import ExternalId, Series
+    from feed.models import ExternalId, Provider, Series
 
     def build(title: str | None = None, **fields):
         external = {
             provider: fields.pop(provider)
             for provider in list(fields)
-            if provider in {"mangabaka", "anilist", "mal", "mangaupdates", "mangadex", "kitsu"}
+            if provider in Provider.values
         }
         series = Series.objects.create(canonical_title=title or f"Series {next(_titles)}", **fields)
         for provider, external_id in external.items():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import uuid
 from datetime import timedelta
 
@@ -164,6 +166,21 @@ def test_a_fresh_install_says_nothing_was_checked_yet(admin_client, db):
     assert text.count("Not checked yet") == 2  # reachability and the API key
     assert "No sweep has run yet" in text
     assert "older than 1.32.0" not in text
+
+
+def test_the_page_script_gets_the_sweep_outcome_labels_from_the_models(admin_client, db):
+    text = page_text(admin_client.get("/codex/"))
+
+    script = re.search(
+        r'<script id="codex-outcome-labels" type="application/json">(.*?)</script>', text
+    )
+    assert script is not None
+    assert json.loads(script.group(1)) == {
+        "success": "Success",
+        "preflight_failed": "Codex unreachable",
+        "auth_failed": "API key problem",
+        "error": "Error",
+    }
 
 
 def test_an_unreachable_codex_says_so(admin_client, db):

@@ -40,14 +40,17 @@ def has_admin_token(request: HttpRequest) -> bool:
     return _matches(_bearer_token(request), settings.TSUNDOKU.auth["admin_token"])
 
 
+def is_admin_user(user) -> bool:
+    """Whether this account is the admin: a signed-in staff user (None is not)."""
+    return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
 def is_admin(request: HttpRequest) -> bool:
     """The one admin decision: staff session, or the admin bearer token."""
     cached = getattr(request, "_tsundoku_is_admin", None)
     if cached is not None:
         return cached
-    user = getattr(request, "user", None)
-    decision = bool(user is not None and user.is_authenticated and user.is_staff)
-    decision = decision or has_admin_token(request)
+    decision = is_admin_user(getattr(request, "user", None)) or has_admin_token(request)
     request._tsundoku_is_admin = decision
     return decision
 
@@ -73,7 +76,6 @@ class AccessTierMiddleware:
     """
 
     OPEN_PREFIXES = ("/accounts/", "/admin/", "/static/", "/api/")
-    OPEN_PATHS = ("/health",)
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -81,7 +83,7 @@ class AccessTierMiddleware:
     def __call__(self, request: HttpRequest):
         request.is_admin = is_admin(request)
         path = request.path
-        gated = not path.startswith(self.OPEN_PREFIXES) and path not in self.OPEN_PATHS
+        gated = not path.startswith(self.OPEN_PREFIXES)
         if gated and not may_read(request):
             return redirect_to_login(request.get_full_path())
         return self.get_response(request)

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Iterable
 
 from django.conf import settings
 
 from tsundoku.config import secret_values
+
+
+def redact_values(text: str, secrets: Iterable[str]) -> str:
+    """`text` with each of `secrets` as `***` (empty secrets are skipped)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 def redact(text: str) -> str:
@@ -17,9 +26,7 @@ def redact(text: str) -> str:
     log, page or payload, for text we did not write ourselves (an upstream's
     error body, an exception from a library).
     """
-    for secret in secret_values(settings.TSUNDOKU):
-        text = text.replace(secret, "***")
-    return text
+    return redact_values(text, secret_values(settings.TSUNDOKU))
 
 
 class RedactSecretsFilter(logging.Filter):

@@ -2,7 +2,7 @@
 
 Nothing here can carry the Codex API key: no model holds it, and the texts
 that come from elsewhere (errors, check messages) are redacted before they
-reach a serializer (`codex_sync.views.redact`).
+reach a serializer (`tsundoku.logging.redact`, in `codex_sync.overview`).
 """
 
 from __future__ import annotations

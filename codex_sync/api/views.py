@@ -36,10 +36,6 @@ from tsundoku.api.responses import ADMIN_ERRORS, ADMIN_ONLY, BAD_REQUEST, NOT_FO
 from tsundoku.api.serializers import ErrorSerializer
 from tsundoku.api.validation import validated
 
-DISABLED_MESSAGE = (
-    "The Codex integration is disabled: set codex.enabled = true, codex.base_url and "
-    "codex.api_key, then restart."
-)
 CONNECTION_ERRORS = {
     401: ADMIN_ONLY,
     503: OpenApiResponse(
@@ -52,7 +48,7 @@ CONNECTION_ERRORS = {
 
 def _require_enabled() -> None:
     if not overlay.enabled():
-        raise Misconfigured(DISABLED_MESSAGE)
+        raise Misconfigured(overlay.DISABLED_MESSAGE)
 
 
 def _series_or_404(series_id: int) -> Series:
@@ -91,7 +87,7 @@ class CodexRefreshView(APIView):
         try:
             result = request_sweep(SyncTrigger.MANUAL)
         except CodexDisabled as exc:
-            raise Misconfigured(DISABLED_MESSAGE) from exc
+            raise Misconfigured(overlay.DISABLED_MESSAGE) from exc
         return Response(SweepRequestSerializer(result).data, status=status.HTTP_202_ACCEPTED)
 
 

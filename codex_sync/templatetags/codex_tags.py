@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django import template
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 
 from codex_sync import overlay
+from codex_sync.models import SyncOutcome
 from tsundoku.templatetags.tsundoku_tags import format_number
 
 register = template.Library()
@@ -76,3 +79,14 @@ def codex_series_panel(context, series):
         "enabled": overlay.enabled(),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def codex_outcome_labels() -> SafeString:
+    """The sweep outcome labels as a JSON script (`codex-outcome-labels`) for `codex.js`.
+
+    The models' choices are the one list of labels; the page script reads
+    them from here rather than keeping a copy.
+    """
+    labels = {value: label for value, label in SyncOutcome.choices if value != SyncOutcome.RUNNING}
+    return json_script(labels, "codex-outcome-labels")

@@ -15,12 +15,9 @@
   }
   var statusUrl = page.getAttribute("data-status-url");
   var POLL_MS = 1000;
-  var OUTCOMES = {
-    success: "Success",
-    preflight_failed: "Codex unreachable",
-    auth_failed: "API key problem",
-    error: "Error",
-  };
+  // The labels of SyncOutcome's choices, written into the page by `codex_outcome_labels`.
+  var labelsScript = document.getElementById("codex-outcome-labels");
+  var OUTCOMES = labelsScript ? JSON.parse(labelsScript.textContent) : {};
   var following = false;
 
   function csrfToken(form) {

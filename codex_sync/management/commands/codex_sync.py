@@ -53,10 +53,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if not overlay.enabled():
-            raise CommandError(
-                "The Codex integration is disabled: set codex.enabled = true, codex.base_url "
-                "and codex.api_key."
-            )
+            raise CommandError(overlay.DISABLED_MESSAGE)
         # tqdm draws on stderr; draw only when a person is watching the terminal.
         progress = PageProgress(enabled=self.stdout.isatty() and self.stderr.isatty())
         try:
