@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Count, Max
 from django.utils import timezone
 
 from feed.models import Release, Resolution, Series
-from feed.spans import highest, merge_spans, spans_to_json
+from feed.spans import Span, highest, merge_spans, spans_to_json
 
 # Chunk size for `IN (...)` lists: SQLite's variable limit is generous on
 # modern builds, but large imports should not build a 100k-element statement.
@@ -29,6 +30,27 @@ DERIVED_FIELDS = (
     "release_count",
     "last_release_at",
 )
+
+
+def derived_values(
+    volume_spans: Iterable[Span],
+    chapter_spans: Iterable[Span],
+    release_count: int,
+    last_release_at: datetime | None,
+) -> dict:
+    """The `DERIVED_FIELDS` of a series whose resolved releases carry these spans.
+
+    The one coverage rule: `recompute_coverage` and `seed_synthetic` both call it.
+    """
+    volumes, chapters = merge_spans(list(volume_spans)), merge_spans(list(chapter_spans))
+    return {
+        "volume_coverage": spans_to_json(volumes),
+        "chapter_coverage": spans_to_json(chapters),
+        "highest_volume": highest(volumes),
+        "highest_chapter": highest(chapters),
+        "release_count": release_count,
+        "last_release_at": last_release_at,
+    }
 
 
 def _as_spans(raw: Iterable) -> list[tuple[float, float]]:
@@ -61,21 +83,17 @@ def _recompute_chunk(ids: list[int]) -> int:
     now = timezone.now()
     to_update = []
     for series in Series.objects.filter(id__in=ids).only("id", "updated_at", *DERIVED_FIELDS):
-        volumes = merge_spans(volume_spans.get(series.id, []))
-        chapters = merge_spans(chapter_spans.get(series.id, []))
         stats = aggregates.get(series.id, {})
-        volume_json, chapter_json = spans_to_json(volumes), spans_to_json(chapters)
-        coverage_changed = (
-            volume_json != series.volume_coverage or chapter_json != series.chapter_coverage
+        new_values = derived_values(
+            volume_spans.get(series.id, []),
+            chapter_spans.get(series.id, []),
+            stats.get("count", 0),
+            stats.get("last"),
         )
-        new_values = {
-            "volume_coverage": volume_json,
-            "chapter_coverage": chapter_json,
-            "highest_volume": highest(volumes),
-            "highest_chapter": highest(chapters),
-            "release_count": stats.get("count", 0),
-            "last_release_at": stats.get("last"),
-        }
+        coverage_changed = (
+            new_values["volume_coverage"] != series.volume_coverage
+            or new_values["chapter_coverage"] != series.chapter_coverage
+        )
         if not coverage_changed and all(
             getattr(series, field) == value for field, value in new_values.items()
         ):

@@ -31,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
+from feed.coverage import derived_values
 from feed.models import (
     ExternalId,
     MatchMethod,
@@ -43,7 +44,7 @@ from feed.models import (
 )
 from feed.search import search_text_for, sort_title_for
 from feed.sources.nyaa import magnet_link
-from feed.spans import Span, highest, merge_spans, spans_to_json
+from feed.spans import Span, spans_to_json
 
 MANGABAKA_BASE = 100_000
 ANILIST_BASE = 200_000  # the same scheme as codex_sync.simulator_library
@@ -495,13 +496,11 @@ def _release_title(
 
 
 def _apply_coverage(series: dict, coverage: _Coverage) -> None:
-    volumes, chapters = merge_spans(coverage.volumes), merge_spans(coverage.chapters)
-    series["volume_coverage"] = spans_to_json(volumes)
-    series["chapter_coverage"] = spans_to_json(chapters)
-    series["highest_volume"] = highest(volumes)
-    series["highest_chapter"] = highest(chapters)
-    series["release_count"] = coverage.count
-    series["last_release_at"] = coverage.last_release_at
+    series.update(
+        derived_values(
+            coverage.volumes, coverage.chapters, coverage.count, coverage.last_release_at
+        )
+    )
     if coverage.last_release_at:
         series["updated_at"] = coverage.last_release_at
 
