@@ -17,12 +17,14 @@ import json
 import logging
 import math
 import re
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from django.conf import settings
 from urllib3.exceptions import (
     MaxRetryError,
     NameResolutionError,
@@ -47,6 +49,7 @@ _EXCERPT_LIMIT = 160
 _VERSION_PATTERN = re.compile(r"^\s*v?(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:[-+.~ ].*)?\s*$")
 # RFC 9110 field-value characters: visible ASCII, space and tab (no CR/LF/controls).
 _HEADER_SAFE_PATTERN = re.compile(r"^[\x20-\x7e\t]+$")
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 # --------------------------------------------------------------------------- results
@@ -511,7 +514,7 @@ class CodexClient:
         if not _is_int(total_pages) or total_pages < 0:
             total_pages = math.ceil(total / page_size)
         items = tuple(
-            _parse_series(item, position=position, operation=operation)
+            _parse_series(item, position=position, operation=operation, scrub=self._scrub)
             for position, item in enumerate(data)
         )
         return ExternalIndexPage(
@@ -549,17 +552,30 @@ class CodexClient:
         return message or None
 
 
+def client_from_settings(*, page_size: int | None = None) -> CodexClient:
+    """The client for the configured Codex (`[codex]` in the config)."""
+    codex = settings.TSUNDOKU.codex
+    return CodexClient(
+        codex["base_url"],
+        codex["api_key"],
+        timeout_seconds=codex["timeout_seconds"],
+        page_size=page_size or codex["page_size"],
+    )
+
+
 # --------------------------------------------------------------------------- helpers
 
 
-def _parse_series(item: Any, *, position: int, operation: str) -> CodexSeries:
-    """Parse one external-index item; only a missing id makes it unusable."""
+def _parse_series(
+    item: Any, *, position: int, operation: str, scrub: Callable[[str], str]
+) -> CodexSeries:
+    """Parse one external-index item; only a missing or non-UUID id makes it unusable."""
     if not isinstance(item, dict):
         raise CodexBadPayload(f"{operation}: item {position} is not an object")
     series_id = item.get("id")
     if not isinstance(series_id, str) or not series_id.strip():
         raise CodexBadPayload(f"{operation}: item {position} has no 'id'")
-    series_id = series_id.strip()
+    series_id = _canonical_uuid(series_id.strip(), scrub=scrub)
     return CodexSeries(
         id=series_id,
         external_ids=_parse_external_ids(item.get("externalIds"), series_id),
@@ -567,6 +583,23 @@ def _parse_series(item: Any, *, position: int, operation: str) -> CodexSeries:
         local_max_chapter=_chapter_number(item.get("localMaxChapter"), series_id),
         volumes_owned=_whole_number(item.get("volumesOwned"), "volumesOwned", series_id),
     )
+
+
+def _canonical_uuid(series_id: str, *, scrub: Callable[[str], str]) -> str:
+    """Codex's series id in canonical UUID form (lower case, hyphenated).
+
+    Codex's ids are UUIDs; manual links and the database compare them as
+    UUIDs, so one that is not a UUID means the index is not usable.
+    """
+    if CANONICAL_UUID.fullmatch(series_id):
+        return series_id  # the usual case; parsing 100k UUIDs is a measurable cost
+    try:
+        return str(uuid.UUID(series_id))
+    except ValueError:
+        raise CodexBadPayload(
+            "Codex's external index listed a series id that is not a UUID",
+            detail=scrub(series_id[:40]),
+        ) from None
 
 
 def _parse_external_ids(raw: Any, series_id: str) -> tuple[CodexExternalId, ...]:

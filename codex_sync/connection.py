@@ -1,18 +1,30 @@
-"""Test connection: is Codex reachable, and does it accept our key for series:read?
+"""The Codex connection's state: preflight, reachability and error records, Test connection.
 
-`/info` is public and ignores credentials, so it proves reachability only.
-The key is checked by asking for one row of the external index.
+`/info` is public and ignores credentials, so it proves reachability only
+(`preflight`, the sweep's first step). Test connection also checks the key by
+asking for one row of the external index. Every write to the connection's
+status row apart from the sweep lock (`codex_sync.lock`) and a sweep's
+success lives here.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 
 from django.utils import timezone
 
-from codex_sync.client import CodexError, CodexForbidden, CodexUnauthorized
+from codex_sync.client import (
+    CodexClient,
+    CodexError,
+    CodexForbidden,
+    CodexInfo,
+    CodexUnauthorized,
+    client_from_settings,
+)
 from codex_sync.models import AuthState, ConnectionStatus, HealthCheck
-from codex_sync.sweep import build_client, preflight
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,7 +44,7 @@ CONNECTED = "Connected."
 
 def check_connection() -> ConnectionCheck:
     """Probe Codex now and record the result (connection status + one health-check row)."""
-    client = build_client(page_size=1)
+    client = client_from_settings(page_size=1)
     # This check writes its own history row (with the auth state) below.
     info = preflight(client, record_history=False)
     status = ConnectionStatus.get()
@@ -62,3 +74,62 @@ def check_connection() -> ConnectionCheck:
         error="" if check.message == CONNECTED else check.message,
     )
     return check
+
+
+def preflight(client: CodexClient, *, record_history: bool = True) -> CodexInfo | None:
+    """GET /info: record reachability and version. None when Codex is unreachable.
+
+    A change of reachability adds a `HealthCheck` row unless `record_history`
+    is false (Test connection writes its own, fuller row).
+    """
+    now = timezone.now()
+    try:
+        info = client.get_app_info()
+    except CodexError as exc:
+        record_reachability(False, error=str(exc), when=now, record_history=record_history)
+        return None
+    logger.info("Codex reachable: %s %s", info.name, info.version)
+    record_reachability(True, info=info, when=now, record_history=record_history)
+    return info
+
+
+def record_reachability(
+    reachable: bool,
+    *,
+    when,
+    info: CodexInfo | None = None,
+    error: str = "",
+    at_preflight: bool = True,
+    record_history: bool = True,
+) -> None:
+    """Record reachability (and version, or the error); a change adds a `HealthCheck` row."""
+    status = ConnectionStatus.get()
+    changed = status.reachable is not reachable
+    fields = {"reachable": reachable}
+    if at_preflight:
+        fields["last_preflight_at"] = when
+    if info is not None:
+        fields.update(codex_name=info.name, codex_version=info.version)
+    if error:
+        fields.update(last_error=error, last_error_at=when)
+    ConnectionStatus.objects.filter(pk=status.pk).update(**fields)
+    if changed and record_history:
+        HealthCheck.objects.create(
+            checked_at=when,
+            reachable=reachable,
+            codex_name=info.name if info else "",
+            codex_version=info.version if info else "",
+            error=error,
+        )
+
+
+def record_error(message: str, **fields) -> None:
+    """Store the latest error (and any other connection fields) on the status row."""
+    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
+        last_error=message, last_error_at=timezone.now(), **fields
+    )
+
+
+def last_error() -> str:
+    """The latest error stored on the status row."""
+    return ConnectionStatus.get().last_error

@@ -17,10 +17,15 @@ import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.db import connection
 
 from codex_sync.models import CodexLink, LinkKind, SyncConflict, UnmatchedCodexSeries
+
+if TYPE_CHECKING:
+    from codex_sync.client import CodexSeries
+    from codex_sync.matching import Conflict, Match
 
 # column → PostgreSQL type used to unpack it (SQLite's json_extract needs none).
 # Rows travel as arrays in exactly this column order.
@@ -58,6 +63,8 @@ UNMATCHED_COLUMNS = {
 
 @dataclass(frozen=True)
 class LinkRow:
+    """One automatic link as the sweep wants it stored (the UUID canonical)."""
+
     series_id: int
     codex_series_uuid: str
     matched_provider: str
@@ -65,6 +72,20 @@ class LinkRow:
     local_max_volume: int | None
     local_max_chapter: float | None
     volumes_owned: int | None
+
+    @classmethod
+    def from_match(cls, match: Match) -> LinkRow:
+        """The link a match asks for, with the matched Codex series' counts."""
+        codex = match.codex
+        return cls(
+            series_id=match.series_id,
+            codex_series_uuid=codex.id,
+            matched_provider=match.provider,
+            matched_external_id=match.external_id,
+            local_max_volume=codex.local_max_volume,
+            local_max_chapter=codex.local_max_chapter,
+            volumes_owned=codex.volumes_owned,
+        )
 
 
 def uuid_to_db() -> Callable[[str], str]:
@@ -159,19 +180,14 @@ def mark_auto_links_synced(synced_at: datetime) -> None:
         )
 
 
-def refresh_manual_links(counts: Iterable[LinkRow], synced_at: datetime) -> int:
-    """Copy Codex's counts onto manual links with the same Codex UUID."""
+def refresh_manual_links(codex_series: Iterable[CodexSeries], synced_at: datetime) -> int:
+    """Copy these Codex series' counts onto the manual links with their UUIDs."""
     table = CodexLink._meta.db_table
     source = _rows_source(COUNT_COLUMNS)
     db_uuid = uuid_to_db()
     payload = _json_rows(
-        (
-            db_uuid(row.codex_series_uuid),
-            row.local_max_volume,
-            row.local_max_chapter,
-            row.volumes_owned,
-        )
-        for row in counts
+        (db_uuid(item.id), item.local_max_volume, item.local_max_chapter, item.volumes_owned)
+        for item in codex_series
     )
     sql = (
         f"UPDATE {table} SET local_max_volume = j.local_max_volume, "
@@ -184,26 +200,50 @@ def refresh_manual_links(counts: Iterable[LinkRow], synced_at: datetime) -> int:
         return cursor.rowcount
 
 
-def replace_unmatched(rows: Iterable[Sequence], recorded_at: datetime) -> None:
+def replace_unmatched(codex_series: Iterable[CodexSeries], recorded_at: datetime) -> None:
     """Replace the list of Codex series that matched nothing with this sweep's.
 
-    Rows are in UNMATCHED_COLUMNS order, the UUID canonical (see `uuid_to_db`).
+    Their external ids are stored the way Codex spells them (`source`,
+    `externalId`, `externalUrl`), which is what the admin is shown.
     """
     db_uuid = uuid_to_db()
-    _replace_all(
-        UnmatchedCodexSeries._meta.db_table,
-        UNMATCHED_COLUMNS,
-        ((db_uuid(row[0]), *row[1:]) for row in rows),
-        recorded_at,
+    rows = (
+        (
+            db_uuid(item.id),
+            [
+                {
+                    "source": ref.source,
+                    "externalId": ref.external_id,
+                    "externalUrl": ref.external_url,
+                }
+                for ref in item.external_ids
+            ],
+            item.local_max_volume,
+            item.local_max_chapter,
+            item.volumes_owned,
+        )
+        for item in codex_series
     )
+    _replace_all(UnmatchedCodexSeries._meta.db_table, UNMATCHED_COLUMNS, rows, recorded_at)
 
 
-def replace_conflicts(rows: Iterable[Sequence], recorded_at: datetime) -> None:
-    """Replace the list of matching conflicts with this sweep's (rows in CONFLICT_COLUMNS order).
+def replace_conflicts(conflicts: Iterable[Conflict], recorded_at: datetime) -> None:
+    """Replace the list of matching conflicts with this sweep's.
 
     A library full of duplicates can yield thousands of conflicts; like the
     links they go in one statement rather than `bulk_create`'s batches.
     """
+    rows = (
+        (
+            conflict.kind,
+            list(conflict.codex_series_uuids),
+            list(conflict.series_ids),
+            conflict.chosen_codex_series_uuid,
+            conflict.chosen_series_id,
+            conflict.detail,
+        )
+        for conflict in conflicts
+    )
     _replace_all(SyncConflict._meta.db_table, CONFLICT_COLUMNS, rows, recorded_at)
 
 

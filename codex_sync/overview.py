@@ -13,6 +13,7 @@ from django.conf import settings
 from codex_sync import overlay
 from codex_sync.client import CodexInfo, without_credentials
 from codex_sync.connection import ConnectionCheck
+from codex_sync.lock import sweep_running
 from codex_sync.matching import normalize_source
 from codex_sync.models import (
     AuthState,
@@ -23,7 +24,6 @@ from codex_sync.models import (
     SyncRun,
     UnmatchedCodexSeries,
 )
-from codex_sync.sweep import sweep_running
 from feed.catalog import ProviderResult, identify
 from feed.models import Series
 from metadata.providers import MetadataProvider

@@ -1,6 +1,11 @@
-"""The Codex sweep (SPEC §5.2): read the whole external index, re-derive the links.
+"""The Codex sweep pipeline (SPEC §5.2): read the whole external index, re-derive the links.
 
     lock → preflight /info → fetch every page → match → persist (one transaction) → record
+
+The steps live apart: the lock in `codex_sync.lock`, preflight and the
+connection's state in `codex_sync.connection`, the client (UUIDs canonical
+as it parses them) in `codex_sync.client`, matching in `codex_sync.matching`,
+the set-based writes in `codex_sync.link_store`. This module runs them.
 
 Network I/O happens before the transaction opens; nothing is written to the
 link table unless the whole index arrived. An outage, a rejected key or a
@@ -9,42 +14,36 @@ partial index leaves every stored link exactly as it was.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import re
-import secrets
 import time
 import traceback
-import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Q
+from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from codex_sync import link_store
 from codex_sync.client import (
-    CodexBadPayload,
     CodexClient,
     CodexError,
     CodexForbidden,
-    CodexInfo,
     CodexSeries,
     CodexUnauthorized,
     CodexUnreachable,
     ExternalIndexPage,
+    client_from_settings,
 )
+from codex_sync.connection import last_error, preflight, record_error, record_reachability
+from codex_sync.lock import LOCK_LOST_MESSAGE, LockLost, claim_lock, release_lock, renew_lock
 from codex_sync.matching import catalog_index, match_index
 from codex_sync.models import (
     AuthState,
     CodexLink,
     ConnectionStatus,
-    HealthCheck,
     LinkKind,
     SyncOutcome,
     SyncRun,
@@ -55,21 +54,9 @@ from tsundoku.logging import redact
 
 logger = logging.getLogger(__name__)
 
-CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-# A sweep renews its lock as it goes; one that crashed stops renewing and
-# the lock lapses after this long, so the next trigger can run.
-LOCK_TTL = timedelta(minutes=15)
 # Progress and lock renewals are written at most this often, so the number of
 # queries a sweep makes does not grow with the number of pages.
 PROGRESS_INTERVAL_SECONDS = 2.0
-LOCK_LOST_MESSAGE = (
-    "This sweep stalled past its lock's expiry and another sweep took over; nothing was applied"
-)
-
-
-class LockLost(Exception):
-    """This sweep's lock lapsed and another sweep claimed it; this one must not apply."""
 
 
 @dataclass
@@ -96,74 +83,6 @@ class SweepResult:
         return asdict(self)
 
 
-# --- single flight -----------------------------------------------------------
-
-
-def claim_lock(ttl: timedelta = LOCK_TTL) -> str | None:
-    """Claim the sweep lock with a conditional UPDATE; None if another sweep holds it."""
-    now = timezone.now()
-    token = secrets.token_hex(16)
-    free = ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).filter(
-        Q(lock_token="") | Q(lock_expires_at__lt=now) | Q(lock_expires_at__isnull=True)
-    )
-    fields = {
-        "lock_token": token,
-        "lock_expires_at": now + ttl,
-        "progress_pages": 0,
-        "progress_total_pages": 0,
-    }
-    if free.update(**fields) == 1:
-        return token
-    if ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).exists():
-        return None
-    # The very first claim creates the row. Two first claims at once both get
-    # here; ignoring the conflict (rather than get_or_create's transaction and
-    # IntegrityError) keeps it to one statement, and the UPDATE decides.
-    ConnectionStatus.objects.bulk_create(
-        [ConnectionStatus(pk=ConnectionStatus.SINGLETON_ID)], ignore_conflicts=True
-    )
-    return token if free.update(**fields) == 1 else None
-
-
-def renew_lock(token: str, **progress: int) -> bool:
-    """Extend our lock (and record progress); False if it is no longer ours."""
-    return (
-        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID, lock_token=token).update(
-            lock_expires_at=timezone.now() + LOCK_TTL, **progress
-        )
-        == 1
-    )
-
-
-def release_lock(token: str) -> None:
-    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID, lock_token=token).update(
-        lock_token="", lock_expires_at=None
-    )
-
-
-def sweep_running() -> bool:
-    return (
-        ConnectionStatus.objects.filter(
-            pk=ConnectionStatus.SINGLETON_ID, lock_expires_at__gt=timezone.now()
-        )
-        .exclude(lock_token="")
-        .exists()
-    )
-
-
-# --- the sweep -----------------------------------------------------------------
-
-
-def build_client(*, page_size: int | None = None) -> CodexClient:
-    codex = settings.TSUNDOKU.codex
-    return CodexClient(
-        codex["base_url"],
-        codex["api_key"],
-        timeout_seconds=codex["timeout_seconds"],
-        page_size=page_size or codex["page_size"],
-    )
-
-
 ProgressCallback = Callable[[int, int], None]
 
 
@@ -182,7 +101,7 @@ def run_sweep(
     run = SyncRun.objects.create(trigger=trigger)
     started = time.monotonic()
     try:
-        result = _sweep(run, token, client or build_client(), on_progress)
+        result = _sweep(run, token, client or client_from_settings(), on_progress)
     except Exception as exc:  # the run must be recorded whatever happened
         # Not logger.exception: handlers print exc_info verbatim, and text we did
         # not write may quote anything, the API key included.
@@ -191,7 +110,7 @@ def run_sweep(
             redact("".join(traceback.format_exception(exc))),
         )
         error = redact(f"Unexpected error: {exc}")
-        _record_error(error)
+        record_error(error)
         result = _finish(run, started, SyncOutcome.ERROR, error=error)
     finally:
         release_lock(token)
@@ -209,11 +128,11 @@ def _sweep(
     started = time.monotonic()
     info = preflight(client)
     if info is None:
-        return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=_last_error())
+        return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=last_error())
 
     snapshot = _snapshot_while_fetching()
     try:
-        items = _canonical_ids(_fetch(client, token, on_progress, run))
+        items = _fetch(client, token, on_progress, run)
     except CodexUnauthorized as exc:
         return _auth_failed(run, started, AuthState.UNAUTHORIZED, exc)
     except CodexForbidden as exc:
@@ -221,10 +140,10 @@ def _sweep(
     except CodexUnreachable as exc:
         # Codex went away mid-walk (or stopped answering in time): a change of
         # reachability like any other, so it gets its history row.
-        _record_reachability(False, error=str(exc), when=timezone.now(), at_preflight=False)
+        record_reachability(False, error=str(exc), when=timezone.now(), at_preflight=False)
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
     except CodexError as exc:
-        _record_error(str(exc))
+        record_error(str(exc))
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
@@ -305,62 +224,6 @@ def _snapshot_while_fetching() -> Future:
     return future
 
 
-def preflight(client: CodexClient, *, record_history: bool = True) -> CodexInfo | None:
-    """GET /info: record reachability and version. None when Codex is unreachable.
-
-    A change of reachability adds a `HealthCheck` row unless `record_history`
-    is false (Test connection writes its own, fuller row).
-    """
-    now = timezone.now()
-    try:
-        info = client.get_app_info()
-    except CodexError as exc:
-        _record_reachability(False, error=str(exc), when=now, record_history=record_history)
-        return None
-    logger.info("Codex reachable: %s %s", info.name, info.version)
-    _record_reachability(True, info=info, when=now, record_history=record_history)
-    return info
-
-
-def _record_reachability(
-    reachable: bool,
-    *,
-    when,
-    info: CodexInfo | None = None,
-    error: str = "",
-    at_preflight: bool = True,
-    record_history: bool = True,
-) -> None:
-    status = ConnectionStatus.get()
-    changed = status.reachable is not reachable
-    fields = {"reachable": reachable}
-    if at_preflight:
-        fields["last_preflight_at"] = when
-    if info is not None:
-        fields.update(codex_name=info.name, codex_version=info.version)
-    if error:
-        fields.update(last_error=error, last_error_at=when)
-    ConnectionStatus.objects.filter(pk=status.pk).update(**fields)
-    if changed and record_history:
-        HealthCheck.objects.create(
-            checked_at=when,
-            reachable=reachable,
-            codex_name=info.name if info else "",
-            codex_version=info.version if info else "",
-            error=error,
-        )
-
-
-def _record_error(message: str, **fields) -> None:
-    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
-        last_error=message, last_error_at=timezone.now(), **fields
-    )
-
-
-def _last_error() -> str:
-    return ConnectionStatus.get().last_error
-
-
 def _fetch(
     client: CodexClient, token: str, on_progress: ProgressCallback | None, run: SyncRun
 ) -> list[CodexSeries]:
@@ -387,33 +250,8 @@ def _fetch(
         run.pages = pages_seen
 
 
-def _canonical_ids(items: list[CodexSeries]) -> list[CodexSeries]:
-    """Codex's series ids in canonical UUID form (lower case, hyphenated), once each.
-
-    Codex's ids are UUIDs; manual links and the database compare them as
-    UUIDs, so one that is not a UUID means the index is not usable.
-    """
-    canonical: dict[str, CodexSeries] = {}
-    for item in items:
-        if CANONICAL_UUID.fullmatch(item.id):
-            series_id = item.id  # the usual case; parsing 100k UUIDs is a measurable cost
-        else:
-            try:
-                series_id = str(uuid.UUID(item.id))
-            except ValueError:
-                raise CodexBadPayload(
-                    "Codex's external index listed a series id that is not a UUID",
-                    detail=redact(item.id[:40]),
-                ) from None
-        if series_id not in canonical:
-            canonical[series_id] = (
-                item if item.id == series_id else dataclasses.replace(item, id=series_id)
-            )
-    return list(canonical.values())
-
-
 def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> SweepResult:
-    _record_error(str(exc), auth_state=state)
+    record_error(str(exc), auth_state=state)
     return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
 
 
@@ -445,62 +283,11 @@ def _apply(
         manual_codex_uuids={codex_uuid for _, codex_uuid in manual},
     )
     catalog.index = {}  # the largest structure of the sweep; free it before building payloads
-    rows = [
-        link_store.LinkRow(
-            series_id=match.series_id,
-            codex_series_uuid=match.codex.id,
-            matched_provider=match.provider,
-            matched_external_id=match.external_id,
-            local_max_volume=match.codex.local_max_volume,
-            local_max_chapter=match.codex.local_max_chapter,
-            volumes_owned=match.codex.volumes_owned,
-        )
-        for match in result.matches
-    ]
+    rows = [link_store.LinkRow.from_match(match) for match in result.matches]
     db_uuid = link_store.uuid_to_db()
     changed = [row for row in rows if stored_auto.get(row.series_id) != _link_state(row, db_uuid)]
     desired = {row.series_id for row in rows}
     gone = sorted(set(stored_auto) - desired)
-    manual_counts = [
-        link_store.LinkRow(
-            series_id=0,
-            codex_series_uuid=item.id,
-            matched_provider="",
-            matched_external_id="",
-            local_max_volume=item.local_max_volume,
-            local_max_chapter=item.local_max_chapter,
-            volumes_owned=item.volumes_owned,
-        )
-        for item in result.manual_refresh.values()
-    ]
-    conflicts = [
-        (
-            conflict.kind,
-            list(conflict.codex_series_uuids),
-            list(conflict.series_ids),
-            conflict.chosen_codex_series_uuid,
-            conflict.chosen_series_id,
-            conflict.detail,
-        )
-        for conflict in result.conflicts
-    ]
-    unmatched = [
-        (
-            item.id,
-            [
-                {
-                    "source": ref.source,
-                    "externalId": ref.external_id,
-                    "externalUrl": ref.external_url,
-                }
-                for ref in item.external_ids
-            ],
-            item.local_max_volume,
-            item.local_max_chapter,
-            item.volumes_owned,
-        )
-        for item in result.unmatched
-    ]
     now = timezone.now()
     with transaction.atomic():
         # Fencing: a sweep that stalled past its lock's expiry (a suspended
@@ -510,9 +297,9 @@ def _apply(
         removed = link_store.delete_auto_links(gone)
         link_store.upsert_auto_links(changed, now)
         link_store.mark_auto_links_synced(now)
-        link_store.refresh_manual_links(manual_counts, now)
-        link_store.replace_unmatched(unmatched, now)
-        link_store.replace_conflicts(conflicts, now)
+        link_store.refresh_manual_links(result.manual_refresh.values(), now)
+        link_store.replace_unmatched(result.unmatched, now)
+        link_store.replace_conflicts(result.conflicts, now)
         linked = CodexLink.objects.count()
         ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
             auth_state=AuthState.OK,

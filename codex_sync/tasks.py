@@ -10,8 +10,9 @@ from __future__ import annotations
 from django_q.tasks import async_task
 
 from codex_sync import overlay
+from codex_sync.lock import claim_lock, release_lock
 from codex_sync.models import SyncTrigger
-from codex_sync.sweep import claim_lock, release_lock, run_sweep
+from codex_sync.sweep import run_sweep
 
 
 class CodexDisabled(Exception):

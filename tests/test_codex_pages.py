@@ -14,6 +14,7 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
+from codex_sync.lock import claim_lock
 from codex_sync.models import (
     AuthState,
     CodexLink,
@@ -26,7 +27,6 @@ from codex_sync.models import (
     SyncTrigger,
     UnmatchedCodexSeries,
 )
-from codex_sync.sweep import claim_lock
 from feed.models import Series
 from tests.helpers import CODEX_KEY
 

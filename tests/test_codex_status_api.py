@@ -9,6 +9,7 @@ import pytest
 import responses
 from django.utils import timezone
 
+from codex_sync.lock import claim_lock
 from codex_sync.models import (
     AuthState,
     CodexLink,
@@ -20,7 +21,6 @@ from codex_sync.models import (
     SyncTrigger,
     UnmatchedCodexSeries,
 )
-from codex_sync.sweep import claim_lock
 from tests.helpers import ADMIN_TOKEN, CODEX_KEY, READ_KEY
 
 CODEX = "http://codex.test"

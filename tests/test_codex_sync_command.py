@@ -10,9 +10,9 @@ import pytest
 import responses
 from django.core.management import CommandError, call_command
 
+from codex_sync.lock import claim_lock
 from codex_sync.management.commands.codex_sync import PageProgress
 from codex_sync.models import CodexLink, SyncOutcome, SyncRun, SyncTrigger
-from codex_sync.sweep import claim_lock
 from tests.helpers import CODEX_KEY
 
 CODEX = "http://codex.test"
