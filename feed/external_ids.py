@@ -37,7 +37,8 @@ def normalize_provider(name: str) -> str | None:
     return token if token in Provider.values else None
 
 
-def _to_base36(number: int) -> str:
+def to_base36(number: int) -> str:
+    """Lower-case base 36, the form of MangaUpdates' newer slugs (`hly6oqa`)."""
     digits = ""
     while number:
         number, remainder = divmod(number, 36)
@@ -61,7 +62,7 @@ def canonical_external_id(provider: str, external_id: str) -> str:
 def mangaupdates_forms(external_id: str) -> tuple[str, str]:
     """Both spellings of a MangaUpdates id, decimal first: `("38093726906", "hly6oqa")`."""
     decimal = canonical_external_id(MANGAUPDATES, external_id)
-    return decimal, _to_base36(int(decimal)) if decimal.isdigit() else external_id.lower()
+    return decimal, to_base36(int(decimal)) if decimal.isdigit() else external_id.lower()
 
 
 _UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"

@@ -21,8 +21,8 @@ import urllib3.util.retry
 
 from codex_sync.connection import check_connection
 from codex_sync.models import ConnectionStatus, HealthCheck, SyncRun
-from codex_sync.simulator import SimulatorServer
 from codex_sync.sweep import run_sweep
+from devtools.codex_simulator import SimulatorServer
 from tests.helpers import CODEX_KEY, codex_item, json_answer
 
 pytestmark = pytest.mark.django_db

@@ -33,19 +33,15 @@ from codex_sync.client import (
     CodexUnreachable,
     CodexUnsupported,
 )
-from codex_sync.simulator import (
+from devtools.codex_simulator import (
     CodexSimulator,
     SimulatorFaults,
     SimulatorServer,
     TokenBucketLimiter,
     normalize_library,
 )
-from codex_sync.simulator_library import (
-    generate_library,
-    synthetic_catalog_ids,
-    synthetic_external_ids,
-    to_base36,
-)
+from devtools.synthetic import generate_library, synthetic_catalog_ids, synthetic_external_ids
+from feed.external_ids import to_base36
 
 pytestmark = pytest.mark.e2e
 
@@ -759,7 +755,7 @@ def test_synthetic_catalog_ids_follow_the_documented_scheme():
 
 
 def test_management_command_parses_its_documented_options():
-    from codex_sync.management.commands.codex_simulator import Command
+    from devtools.management.commands.codex_simulator import Command
 
     parser = Command().create_parser("manage.py", "codex_simulator")
     options = parser.parse_args(

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 
 from codex_sync.overlay import with_codex
-from codex_sync.simulator import SimulatorServer, load_library
+from devtools.codex_simulator import SimulatorServer, load_library
 from feed.models import Series
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"

@@ -24,8 +24,8 @@ from codex_sync.models import (
     SyncOutcome,
     SyncRun,
 )
-from codex_sync.simulator import SimulatorServer
 from codex_sync.sweep import run_sweep
+from devtools.codex_simulator import SimulatorServer
 from tests.helpers import CODEX_KEY, codex_uuid
 
 pytestmark = pytest.mark.e2e

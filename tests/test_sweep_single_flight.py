@@ -14,9 +14,9 @@ from codex_sync import sweep
 from codex_sync.client import CodexClient
 from codex_sync.lock import claim_lock, release_lock, renew_lock, sweep_running
 from codex_sync.models import CodexLink, ConnectionStatus, SyncOutcome, SyncRun, SyncTrigger
-from codex_sync.simulator import SimulatorServer
 from codex_sync.sweep import SweepResult, run_sweep
 from codex_sync.tasks import CodexDisabled, request_sweep, scheduled_sweep, sweep_task
+from devtools.codex_simulator import SimulatorServer
 from tests.helpers import CODEX_KEY, codex_item
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from codex_sync.models import CodexLink, ConnectionStatus, LinkKind
-from codex_sync.simulator import SimulatorServer
+from devtools.codex_simulator import SimulatorServer
 from tests.helpers import CODEX_KEY, codex_uuid, log_in, page_html
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -1,22 +1,38 @@
-"""Synthetic Codex libraries for benchmarks and end-to-end tests of the simulator.
+"""The synthetic-id scheme, and synthetic Codex libraries built on it.
 
-The external ids follow a fixed scheme so a benchmark can build a tsundoku
-catalog that matches (or deliberately misses) them without reading the library:
-`synthetic_catalog_ids(k)` returns, for series number k, the canonical
-`(provider, external_id)` pairs a correct matcher must find.
+One scheme serves both sides of a benchmark: `seed_synthetic` gives catalog
+series k the ids `scheme_ids(k, CATALOG_PROVIDERS)`, and `generate_library`
+gives Codex series k ids from the same `scheme_ids(k)`, spelled the many
+ways Codex spells them, so the two match without reading each other.
+`synthetic_catalog_ids(k)` is what a correct matcher must find for Codex
+series k: every scheme id, except for the tenth of series that carry none.
 """
 
 from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Iterable
 from typing import Any
+
+from feed.external_ids import to_base36
 
 MANGABAKA_BASE = 100_000
 ANILIST_BASE = 200_000
 MAL_BASE = 300_000
 # Real MangaUpdates ids are ~38 billion (`hly6oqa` in base 36).
 MANGAUPDATES_BASE = 30_000_000_000
+
+# provider → (id base, every how many series carry it): series k carries
+# `str(base + k)` when `k % every == 0`.
+SCHEME: dict[str, tuple[int, int]] = {
+    "mangabaka": (MANGABAKA_BASE, 1),
+    "anilist": (ANILIST_BASE, 3),
+    "mal": (MAL_BASE, 4),
+    "mangaupdates": (MANGAUPDATES_BASE, 5),
+}
+# The synthetic catalog carries these; MangaUpdates stays Codex-side only.
+CATALOG_PROVIDERS = ("mangabaka", "anilist", "mal")
 
 _TITLE_WORDS = (
     "Blade",
@@ -48,16 +64,14 @@ _MANGABAKA_SOURCES = (
 )
 
 
-def to_base36(number: int) -> str:
-    """Lower-case base 36, the form of MangaUpdates' newer slugs (`hly6oqa`)."""
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    if number == 0:
-        return "0"
-    out = []
-    while number:
-        number, remainder = divmod(number, 36)
-        out.append(digits[remainder])
-    return "".join(reversed(out))
+def scheme_ids(k: int, providers: Iterable[str] = tuple(SCHEME)) -> list[tuple[str, str]]:
+    """The `(provider, external_id)` pairs series number k carries, for these providers."""
+    pairs = []
+    for provider in providers:
+        base, every = SCHEME[provider]
+        if k % every == 0:
+            pairs.append((provider, str(base + k)))
+    return pairs
 
 
 def has_matchable_ids(k: int) -> bool:
@@ -72,47 +86,31 @@ def synthetic_catalog_ids(k: int) -> list[tuple[str, str]]:
     `mangaupdates`); MangaUpdates is given in decimal even where the library
     spells it as a base-36 slug, so matching it exercises slug/decimal equivalence.
     """
-    if not has_matchable_ids(k):
-        return []
-    pairs = [("mangabaka", str(MANGABAKA_BASE + k))]
-    if k % 3 == 0:
-        pairs.append(("anilist", str(ANILIST_BASE + k)))
-    if k % 4 == 0:
-        pairs.append(("mal", str(MAL_BASE + k)))
-    if k % 5 == 0:
-        pairs.append(("mangaupdates", str(MANGAUPDATES_BASE + k)))
-    return pairs
+    return scheme_ids(k) if has_matchable_ids(k) else []
 
 
 def synthetic_external_ids(k: int) -> list[dict[str, str]]:
     """The `externalIds` entries of series k, spelled the many ways Codex spells them."""
     entries: list[dict[str, str]] = []
-    if has_matchable_ids(k):
-        mangabaka_id = str(MANGABAKA_BASE + k)
-        source = _MANGABAKA_SOURCES[k % 4]
-        entry = {"source": source, "externalId": mangabaka_id}
-        if k % 4 != 3:
-            entry["externalUrl"] = f"https://mangabaka.dev/{mangabaka_id}"
-        entries.append(entry)
-        if k % 3 == 0:
+    for provider, external_id in synthetic_catalog_ids(k):
+        if provider == "mangabaka":
+            entry = {"source": _MANGABAKA_SOURCES[k % 4], "externalId": external_id}
+            if k % 4 != 3:
+                entry["externalUrl"] = f"https://mangabaka.dev/{external_id}"
+        elif provider == "anilist":
             # Older Codex plugins wrote bare, mixed-case source names.
-            source = "AniList" if k % 9 == 0 else "api:anilist"
-            anilist_id = str(ANILIST_BASE + k)
-            entries.append(
-                {
-                    "source": source,
-                    "externalId": anilist_id,
-                    "externalUrl": f"https://anilist.co/manga/{anilist_id}",
-                }
-            )
-        if k % 4 == 0:
-            entries.append({"source": "api:myanimelist", "externalId": str(MAL_BASE + k)})
-        if k % 5 == 0:
-            number = MANGAUPDATES_BASE + k
-            if k % 10 == 0:
-                entries.append({"source": "api:mangaupdates", "externalId": to_base36(number)})
-            else:
-                entries.append({"source": "mangaupdates", "externalId": str(number)})
+            entry = {
+                "source": "AniList" if k % 9 == 0 else "api:anilist",
+                "externalId": external_id,
+                "externalUrl": f"https://anilist.co/manga/{external_id}",
+            }
+        elif provider == "mal":
+            entry = {"source": "api:myanimelist", "externalId": external_id}
+        elif k % 10 == 0:
+            entry = {"source": "api:mangaupdates", "externalId": to_base36(int(external_id))}
+        else:
+            entry = {"source": "mangaupdates", "externalId": external_id}
+        entries.append(entry)
     if k % 7 == 0 or k % 20 == 19:
         entries.append({"source": "manual", "externalId": f"shelf-{k}"})
     return entries

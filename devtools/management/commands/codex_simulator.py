@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from codex_sync.simulator import (
+from devtools.codex_simulator import (
     DEFAULT_API_KEY,
     DEFAULT_VERSION,
     FAULT_MODES,
@@ -15,7 +15,7 @@ from codex_sync.simulator import (
     SimulatorServer,
     load_library,
 )
-from codex_sync.simulator_library import generate_library
+from devtools.synthetic import generate_library
 
 
 class Command(BaseCommand):

@@ -7,12 +7,12 @@ one transaction per block; each series' coverage, highest numbers, release
 count and last release are computed while its releases are generated, so
 nothing needs recomputing afterwards.
 
-External ids follow a fixed scheme so a synthetic Codex library can match
-them without reading the catalog. Series number k (1-based) carries:
+External ids follow the one synthetic-id scheme (`devtools.synthetic`), so a
+synthetic Codex library matches them without reading the catalog. Series
+number k (1-based) carries:
 - MangaBaka `str(100000 + k)`, always;
 - AniList `str(200000 + k)` when k is a multiple of 3;
-- MyAnimeList `str(300000 + k)` when k is a multiple of 4 (the same ids
-  `codex_sync.simulator_library` gives its series k).
+- MyAnimeList `str(300000 + k)` when k is a multiple of 4.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max, Model
 from django.utils import timezone
 
+from devtools.synthetic import CATALOG_PROVIDERS, MANGABAKA_BASE, scheme_ids
 from feed.coverage import derived_values
 from feed.models import (
     ExternalId,
@@ -45,10 +46,6 @@ from feed.models import (
 from feed.search import search_text_for, sort_title_for
 from feed.sources.nyaa import magnet_link
 from feed.spans import Span, spans_to_json
-
-MANGABAKA_BASE = 100_000
-ANILIST_BASE = 200_000  # the same scheme as codex_sync.simulator_library
-MAL_BASE = 300_000
 
 SOURCE_KIND = "synthetic"
 REVIEW_SCORE = 0.7  # the fuzzy score synthetic review-queue releases pretend to have
@@ -263,7 +260,7 @@ class _Generator:
             series_rows.append(row)
             external_ids.extend(
                 {"series_id": row["id"], "provider": provider, "external_id": external_id}
-                for provider, external_id in synthetic_external_ids(k)
+                for provider, external_id in scheme_ids(k, CATALOG_PROVIDERS)
             )
             release_rows.extend(self._release(row, k, release) for release in plan)
         insert_rows(Series, series_rows)
@@ -463,16 +460,6 @@ def _driver_adapter(field, database) -> Callable[[Any], Any] | None:
     if kind == "JSONField":
         return partial(database.ops.adapt_json_value, encoder=field.encoder)
     return None
-
-
-def synthetic_external_ids(k: int) -> list[tuple[str, str]]:
-    """The `(provider, external_id)` pairs of synthetic series number k (1-based)."""
-    pairs = [(Provider.MANGABAKA.value, str(MANGABAKA_BASE + k))]
-    if k % 3 == 0:
-        pairs.append((Provider.ANILIST.value, str(ANILIST_BASE + k)))
-    if k % 4 == 0:
-        pairs.append((Provider.MAL.value, str(MAL_BASE + k)))
-    return pairs
 
 
 def _release_title(
