@@ -25,8 +25,7 @@ from codex_sync.models import (
 )
 from codex_sync.status import CodexStatus, codex_status
 from feed.models import Series
-from tsundoku.admin import ReadOnlyAdmin
-from tsundoku.logging import redact
+from tsundoku.admin import ReadOnlyAdmin, redacted
 
 
 class CodexStatusFilter(admin.SimpleListFilter):
@@ -114,22 +113,21 @@ class CodexLinkAdmin(admin.ModelAdmin):
         )
 
 
+# What a sweep counted, in the order the connection page shows it.
+SWEEP_COUNTS = (
+    "pages",
+    "fetched",
+    "linked",
+    "new_links",
+    "removed_links",
+    "conflicts",
+    "unmatched",
+)
+
+
 @admin.register(SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
-    list_display = (
-        "started_at",
-        "trigger",
-        "outcome",
-        "pages",
-        "fetched",
-        "linked",
-        "new_links",
-        "removed_links",
-        "conflicts",
-        "unmatched",
-        "duration_ms",
-        "error_text",
-    )
+    list_display = ("started_at", "trigger", "outcome", *SWEEP_COUNTS, "duration_ms", "error_text")
     list_filter = ("trigger", "outcome")
     ordering = ("-started_at", "-id")
     fields = (
@@ -138,20 +136,11 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "started_at",
         "finished_at",
         "duration_ms",
-        "pages",
-        "fetched",
-        "linked",
-        "new_links",
-        "removed_links",
-        "conflicts",
-        "unmatched",
+        *SWEEP_COUNTS,
         "error_text",
     )
     readonly_fields = ("error_text",)
-
-    @admin.display(description="Error")
-    def error_text(self, run: SyncRun) -> str:
-        return redact(run.error)
+    error_text = redacted("error")
 
 
 @admin.register(HealthCheck)
@@ -168,10 +157,7 @@ class HealthCheckAdmin(ReadOnlyAdmin):
     ordering = ("-checked_at", "-id")
     fields = ("checked_at", "reachable", "codex_name", "codex_version", "auth_state", "error_text")
     readonly_fields = ("error_text",)
-
-    @admin.display(description="Error")
-    def error_text(self, check: HealthCheck) -> str:
-        return redact(check.error)
+    error_text = redacted("error")
 
 
 @admin.register(ConnectionStatus)
@@ -193,10 +179,7 @@ class ConnectionStatusAdmin(ReadOnlyAdmin):
         "progress_total_pages",
     )
     readonly_fields = ("last_error_text",)
-
-    @admin.display(description="Last error")
-    def last_error_text(self, status: ConnectionStatus) -> str:
-        return redact(status.last_error)
+    last_error_text = redacted("last_error", "Last error")
 
 
 @admin.register(SyncConflict)

@@ -87,6 +87,20 @@ class LinkRow:
             volumes_owned=codex.volumes_owned,
         )
 
+    def stored_state(self, db_uuid: Callable[[str], str]) -> tuple:
+        """The link's columns after `series_id`, as stored (`LINK_COLUMNS` order).
+
+        The sweep compares this with what is stored to write only the changes.
+        """
+        return (
+            db_uuid(self.codex_series_uuid),
+            self.matched_provider,
+            self.matched_external_id,
+            self.local_max_volume,
+            self.local_max_chapter,
+            self.volumes_owned,
+        )
+
 
 def uuid_to_db() -> Callable[[str], str]:
     """How a canonical (lower-case, hyphenated) UUID string is stored by this database.
@@ -153,18 +167,7 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
         f"WHERE {table}.link_kind = %s"
     )
     db_uuid = uuid_to_db()
-    payload = _json_rows(
-        (
-            row.series_id,
-            db_uuid(row.codex_series_uuid),
-            row.matched_provider,
-            row.matched_external_id,
-            row.local_max_volume,
-            row.local_max_chapter,
-            row.volumes_owned,
-        )
-        for row in rows
-    )
+    payload = _json_rows((row.series_id, *row.stored_state(db_uuid)) for row in rows)
     when = _db_datetime(synced_at)
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.

@@ -255,18 +255,6 @@ def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> S
     return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
 
 
-def _link_state(row: link_store.LinkRow, db_uuid: Callable[[str], str]) -> tuple:
-    """What a stored auto link must equal for this row to need no write."""
-    return (
-        db_uuid(row.codex_series_uuid),
-        row.matched_provider,
-        row.matched_external_id,
-        row.local_max_volume,
-        row.local_max_chapter,
-        row.volumes_owned,
-    )
-
-
 def _apply(
     run: SyncRun, started: float, items: list[CodexSeries], catalog: CatalogSnapshot, token: str
 ) -> SweepResult:
@@ -285,7 +273,7 @@ def _apply(
     catalog.index = {}  # the largest structure of the sweep; free it before building payloads
     rows = [link_store.LinkRow.from_match(match) for match in result.matches]
     db_uuid = link_store.uuid_to_db()
-    changed = [row for row in rows if stored_auto.get(row.series_id) != _link_state(row, db_uuid)]
+    changed = [row for row in rows if stored_auto.get(row.series_id) != row.stored_state(db_uuid)]
     desired = {row.series_id for row in rows}
     gone = sorted(set(stored_auto) - desired)
     now = timezone.now()

@@ -20,6 +20,15 @@ import responses
 ADMIN_TOKEN = "test-admin-token-7f3a"
 READ_KEY = "test-read-key-91bc"
 CODEX_KEY = "codex-key-SECRET-d41d8cd9"
+# The export columns only the admin gets (the Codex ownership overlay), in catalog order.
+OWNERSHIP_FIELDS = [
+    "owned",
+    "codexStatus",
+    "codexLocalMaxVolume",
+    "codexLocalMaxChapter",
+    "codexVolumesOwned",
+    "codexUrl",
+]
 # The credentials of the `staff_user` fixture.
 ADMIN_USERNAME = "admin"
 ADMIN_PASSWORD = "admin-password-1"

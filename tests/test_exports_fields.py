@@ -7,6 +7,7 @@ import json
 import pytest
 
 from exports.fields import FIELDS, resolve_fields
+from tests.helpers import OWNERSHIP_FIELDS
 
 EXPORTS = "/api/v1/exports"
 FIELDS_URL = "/api/v1/exports/fields"
@@ -30,14 +31,7 @@ def test_catalog_groups_series_and_release_fields(admin_api):
     catalog = admin_api.get(FIELDS_URL).json()
     series_groups = groups_of(catalog, "series")
     assert list(series_groups) == ["Identity", "Metadata", "Coverage & Counts", "Ownership"]
-    assert series_groups["Ownership"] == [
-        "owned",
-        "codexStatus",
-        "codexLocalMaxVolume",
-        "codexLocalMaxChapter",
-        "codexVolumesOwned",
-        "codexUrl",
-    ]
+    assert series_groups["Ownership"] == OWNERSHIP_FIELDS
     assert list(groups_of(catalog, "releases")) == ["Identity", "Source", "Coverage"]
     anchors = {entity["entity"]: entity["anchor"] for entity in catalog["entities"]}
     assert anchors == {"series": "canonicalTitle", "releases": "releaseTitle"}

@@ -11,17 +11,9 @@ from rest_framework.test import APIClient
 from codex_sync.models import CodexLink
 from exports.models import ExportJob
 from exports.tasks import run_export_task
-from tests.helpers import READ_KEY
+from tests.helpers import OWNERSHIP_FIELDS, READ_KEY
 
 EXPORTS = "/api/v1/exports"
-OWNERSHIP = [
-    "owned",
-    "codexStatus",
-    "codexLocalMaxVolume",
-    "codexLocalMaxChapter",
-    "codexVolumesOwned",
-    "codexUrl",
-]
 CODEX_UUID = uuid.UUID("0b9f3d3e-1111-4c8e-9d7a-5b0c8e2f9a01")
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("data_dir", "run_exports_inline")]
@@ -58,7 +50,7 @@ def create(client, **body):
 
 
 def test_admin_exports_carry_ownership_computed_by_the_status_rule(admin_api, library):
-    job = create(admin_api, type="series", fields=OWNERSHIP).json()
+    job = create(admin_api, type="series", fields=OWNERSHIP_FIELDS).json()
     berserk, vinland = json.loads(download(admin_api, job["id"]))["series"]
     assert berserk == {
         "canonicalTitle": "Berserk",
@@ -78,7 +70,7 @@ def test_non_admin_catalog_and_presets_have_no_ownership_fields(reader):
     series = next(entity for entity in catalog["entities"] if entity["entity"] == "series")
     assert "Ownership" not in [group["name"] for group in series["groups"]]
     text = json.dumps(catalog)
-    for key in OWNERSHIP:
+    for key in OWNERSHIP_FIELDS:
         assert f'"{key}"' not in text
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest
+
+from tsundoku.logging import redact
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -17,3 +22,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+
+def redacted(field: str, description: str = "Error") -> Callable[[admin.ModelAdmin, Model], str]:
+    """An admin column showing `field` with every configured secret redacted."""
+
+    @admin.display(description=description)
+    def display(model_admin: admin.ModelAdmin, obj: Model) -> str:
+        return redact(getattr(obj, field))
+
+    return display
