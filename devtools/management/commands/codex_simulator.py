@@ -36,7 +36,7 @@ class Command(BaseCommand):
             "--generate",
             type=int,
             metavar="N",
-            help="serve a synthetic library of N series instead (see simulator_library)",
+            help="serve a synthetic library of N series instead (see devtools.synthetic)",
         )
         parser.add_argument("--seed", type=int, default=0, help="seed for --generate")
         parser.add_argument("--host", default="127.0.0.1")
