@@ -215,6 +215,48 @@ def test_external_index_fixture_parses_into_dataclasses(mocked, client):
     assert (bare.local_max_volume, bare.local_max_chapter, bare.volumes_owned) == (None, None, None)
 
 
+def test_series_ids_come_back_as_canonical_uuids_whatever_codex_spells(mocked, client):
+    upper = series_item(1, id="00000000-0000-4000-8000-00000000000A".upper())
+    braced = series_item(2, id="{00000000-0000-4000-8000-000000000002}")
+    bare = series_item(3, id="00000000000040008000000000000003")
+    mocked.get(INDEX_URL, json=index_page([upper, braced, bare], page=1, page_size=500, total=3))
+
+    page = client.get_series_external_index(1)
+
+    assert [item.id for item in page.items] == [
+        "00000000-0000-4000-8000-00000000000a",
+        "00000000-0000-4000-8000-000000000002",
+        "00000000-0000-4000-8000-000000000003",
+    ]
+
+
+def test_a_series_id_that_is_not_a_uuid_is_a_bad_payload_without_the_key(mocked, client):
+    item = series_item(1, id=f"not-a-uuid-{API_KEY}")
+    mocked.get(INDEX_URL, json=index_page([item], page=1, page_size=500, total=1))
+
+    with pytest.raises(CodexBadPayload, match="not a UUID") as raised:
+        client.get_series_external_index(1)
+
+    assert API_KEY not in str(raised.value)
+    assert str(raised.value).startswith(
+        "Codex's external index listed a series id that is not a UUID: not-a-uuid-"
+    )
+
+
+def test_the_same_series_in_two_spellings_counts_once_against_the_total(mocked):
+    client = CodexClient(BASE_URL, API_KEY, page_size=2, backoff_factor=0)
+    first = series_item(1)
+    again = series_item(1, id=first["id"].upper())
+    mocked.get(
+        INDEX_URL,
+        json=index_page([first, again], page=1, page_size=2, total=2),
+        match=[page_matcher(1, 2)],
+    )
+
+    with pytest.raises(CodexIncompleteIndex, match="1 distinct series"):
+        client.fetch_full_index()
+
+
 def test_fetch_full_index_walks_every_page_in_order(mocked):
     codex = CodexClient(BASE_URL, API_KEY, page_size=2)
     items = [series_item(number) for number in range(1, 6)]

@@ -6,11 +6,16 @@ import io
 import logging
 
 from tests.helpers import ADMIN_TOKEN, CODEX_KEY
-from tsundoku.logging import RedactSecretsFilter, redact
+from tsundoku.logging import RedactSecretsFilter, redact, redact_values
 
 
 def test_redact_replaces_every_configured_secret():
     assert redact(f"key={CODEX_KEY} token={ADMIN_TOKEN}") == "key=*** token=***"
+
+
+def test_redact_values_hides_the_given_secrets_and_skips_empty_ones():
+    assert redact_values("a-key and b-key", ["a-key", "", "b-key"]) == "*** and ***"
+    assert redact_values("nothing secret", []) == "nothing secret"
 
 
 def test_the_log_filter_redacts_messages_arguments_and_tracebacks():

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from devtools.synthetic import has_matchable_ids, synthetic_catalog_ids
 from feed.coverage import recompute_coverage
 from feed.models import ExternalId, Release, Resolution, Series, SeriesKind
 from feed.search import filter_by_query
@@ -94,3 +95,21 @@ def test_seeding_twice_without_clear_is_refused():
 def test_releases_need_series():
     with pytest.raises(CommandError, match="releases need series"):
         seed("--series", "0", "--releases", "5")
+
+
+def test_the_catalog_carries_the_ids_the_synthetic_codex_library_gives_the_same_series():
+    seed("--series", "30", "--releases", "0")
+    first = Series.objects.order_by("id").first().id
+    by_series: dict[int, set] = {}
+    for series_id, provider, external_id in ExternalId.objects.values_list(
+        "series_id", "provider", "external_id"
+    ):
+        by_series.setdefault(series_id - first + 1, set()).add((provider, external_id))
+
+    for k, pairs in by_series.items():
+        library_side = set(synthetic_catalog_ids(k))
+        if has_matchable_ids(k):
+            assert pairs <= library_side
+            assert library_side - pairs <= {("mangaupdates", str(30_000_000_000 + k))}
+        else:
+            assert not library_side
