@@ -333,6 +333,19 @@ def test_refresh_now_sweeps_and_updates_the_card_without_a_reload(
     )
 
 
+def test_a_failed_refresh_names_its_outcome_with_the_models_label(
+    admin_page, codex, sweeps_inline, tsundoku_config
+):
+    tsundoku_config(codex={"api_key": "not-the-codex-key"})
+    admin_page.goto("/codex/")
+
+    admin_page.get_by_role("button", name="Refresh now").click()
+
+    admin_page.locator("[data-codex-live]").filter(
+        has_text="Sweep failed (API key problem): API key rejected (401)"
+    ).wait_for()
+
+
 def test_test_connection_reports_the_codex_version(admin_page, codex):
     admin_page.goto("/codex/")
     admin_page.get_by_role("button", name="Test connection").click()
