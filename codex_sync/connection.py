@@ -3,14 +3,14 @@
 `/info` is public and ignores credentials, so it proves reachability only
 (`preflight`, the sweep's first step). Test connection also checks the key by
 asking for one row of the external index. Every write to the connection's
-status row apart from the sweep lock (`codex_sync.lock`) and a sweep's
-success lives here.
+status row apart from the sweep lock (`codex_sync.lock`) lives here.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from datetime import datetime
 
 from django.utils import timezone
 
@@ -54,10 +54,8 @@ def check_connection() -> ConnectionCheck:
         auth_state, message = AuthState.OK, CONNECTED
         try:
             client.get_series_external_index(page=1)
-        except CodexUnauthorized as exc:
-            auth_state, message = AuthState.UNAUTHORIZED, str(exc)
-        except CodexForbidden as exc:
-            auth_state, message = AuthState.FORBIDDEN, str(exc)
+        except (CodexUnauthorized, CodexForbidden) as exc:
+            auth_state, message = auth_state_for(exc), str(exc)
         except CodexError as exc:
             auth_state, message = status.auth_state, str(exc)
         fields: dict = {"auth_state": auth_state}
@@ -96,7 +94,7 @@ def preflight(client: CodexClient, *, record_history: bool = True) -> CodexInfo 
 def record_reachability(
     reachable: bool,
     *,
-    when,
+    when: datetime,
     info: CodexInfo | None = None,
     error: str = "",
     at_preflight: bool = True,
@@ -133,3 +131,24 @@ def record_error(message: str, **fields) -> None:
 def last_error() -> str:
     """The latest error stored on the status row."""
     return ConnectionStatus.get().last_error
+
+
+def auth_state_for(exc: CodexUnauthorized | CodexForbidden) -> str:
+    """The key's state a 401 or 403 from Codex reveals."""
+    return AuthState.UNAUTHORIZED if isinstance(exc, CodexUnauthorized) else AuthState.FORBIDDEN
+
+
+def record_auth_failure(exc: CodexUnauthorized | CodexForbidden) -> None:
+    """Codex refused the key mid-sweep: store the key's state and what Codex said."""
+    record_error(str(exc), auth_state=auth_state_for(exc))
+
+
+def record_success(when: datetime, *, linked: int, fetched: int) -> None:
+    """A sweep applied: Codex is reachable, the key works, and these are the counts."""
+    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
+        auth_state=AuthState.OK,
+        reachable=True,
+        last_success_at=when,
+        linked_count=linked,
+        fetched_count=fetched,
+    )

@@ -37,13 +37,18 @@ from codex_sync.client import (
     ExternalIndexPage,
     client_from_settings,
 )
-from codex_sync.connection import last_error, preflight, record_error, record_reachability
+from codex_sync.connection import (
+    last_error,
+    preflight,
+    record_auth_failure,
+    record_error,
+    record_reachability,
+    record_success,
+)
 from codex_sync.lock import LOCK_LOST_MESSAGE, LockLost, claim_lock, release_lock, renew_lock
 from codex_sync.matching import catalog_index, match_index
 from codex_sync.models import (
-    AuthState,
     CodexLink,
-    ConnectionStatus,
     LinkKind,
     SyncOutcome,
     SyncRun,
@@ -133,10 +138,9 @@ def _sweep(
     snapshot = _snapshot_while_fetching()
     try:
         items = _fetch(client, token, on_progress, run)
-    except CodexUnauthorized as exc:
-        return _auth_failed(run, started, AuthState.UNAUTHORIZED, exc)
-    except CodexForbidden as exc:
-        return _auth_failed(run, started, AuthState.FORBIDDEN, exc)
+    except (CodexUnauthorized, CodexForbidden) as exc:
+        record_auth_failure(exc)
+        return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
     except CodexUnreachable as exc:
         # Codex went away mid-walk (or stopped answering in time): a change of
         # reachability like any other, so it gets its history row.
@@ -250,11 +254,6 @@ def _fetch(
         run.pages = pages_seen
 
 
-def _auth_failed(run: SyncRun, started: float, state: str, exc: CodexError) -> SweepResult:
-    record_error(str(exc), auth_state=state)
-    return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
-
-
 def _apply(
     run: SyncRun, started: float, items: list[CodexSeries], catalog: CatalogSnapshot, token: str
 ) -> SweepResult:
@@ -289,13 +288,7 @@ def _apply(
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)
         linked = CodexLink.objects.count()
-        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
-            auth_state=AuthState.OK,
-            reachable=True,
-            last_success_at=now,
-            linked_count=linked,
-            fetched_count=len(items),
-        )
+        record_success(now, linked=linked, fetched=len(items))
         run.fetched = len(items)
         run.linked = linked
         run.new_links = len(desired - set(stored_auto))
