@@ -11,8 +11,8 @@ import responses
 from django.utils.http import http_date
 
 from covers import storage
-from tests.conftest import READ_KEY
 from tests.covers_helpers import IMAGE_SAMPLES, QueueRecorder, cache_cover, tiny_png
+from tests.helpers import READ_KEY
 
 COVER = "https://cdn.mangabaka.test/imgproxy/plain/x350@2/YmVyc2Vyaw"
 KEY = storage.cover_key(COVER)
