@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tsundoku.config import SCHEMA, ConfigError, load_config
+from tsundoku.config import SCHEMA, ConfigError, env_name, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -136,9 +136,12 @@ def test_every_key_is_documented_in_env_example_and_example_toml():
     example = tomllib.loads((REPO / "tsundoku.example.toml").read_text())
     example_text = (REPO / "tsundoku.example.toml").read_text()
     for section, settings in SCHEMA.items():
+        table = example
+        for part in section.split("."):
+            table = table.get(part, {})
         for key in settings:
-            assert f"TSUNDOKU_{section.upper()}__{key.upper()}=" in env_example, (section, key)
-            assert key in example.get(section, {}) or f"# {key} =" in example_text, (section, key)
+            assert f"{env_name(section, key)}=" in env_example, (section, key)
+            assert key in table or f"# {key} =" in example_text, (section, key)
     load_config({"TSUNDOKU_CONFIG": str(REPO / "tsundoku.example.toml")}, base_dir=REPO)
 
 

@@ -7,8 +7,9 @@ every entry point — manage.py commands, the web server, the worker — refuses
 to start with the same clear message instead of failing later at each tick.
 
 Environment variables are `TSUNDOKU_<SECTION>__<KEY>` (double underscore
-nests), e.g. `TSUNDOKU_CODEX__API_KEY`. `[[sources]]` is a list of tables and
-comes from the TOML file only.
+nests), e.g. `TSUNDOKU_CODEX__API_KEY`; a nested table such as
+`[providers.mangabaka]` nests once more: `TSUNDOKU_PROVIDERS__MANGABAKA__API_KEY`.
+`[[sources]]` is a list of tables and comes from the TOML file only.
 """
 
 from __future__ import annotations
@@ -86,11 +87,30 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "timeout_seconds": Setting(float, 15.0),
         "prefetch_cron": Setting(str, "23 * * * *"),
     },
+    # A dotted section is a nested TOML table; `Config.providers["mangabaka"]` holds it.
+    "providers.mangabaka": {
+        "enabled": Setting(bool, True),
+        "dump_url": Setting(str, "https://api.mangabaka.org/v1/database/series.sqlite.tar.gz"),
+        # MangaBaka rebuilds the dump nightly at 00:00 UTC; fetch it well after.
+        "refresh_cron": Setting(str, "30 3 * * *"),
+        "min_dump_rows": Setting(int, 100_000),  # the real dump has ~585,000 series
+        "api_fallback": Setting(bool, False),
+        "api_base_url": Setting(str, "https://api.mangabaka.org"),
+        "api_key": Setting(str, None, secret=True),
+        "timeout_seconds": Setting(float, 30.0),
+        "negative_cache_ttl_days": Setting(int, 7),
+        "min_request_gap_ms": Setting(int, 250),
+    },
 }
 
 SOURCE_KINDS = ("nyaa",)
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CODEX_MAX_PAGE_SIZE = 500  # Codex silently clamps larger pages to 500
+
+
+def env_name(section: str, key: str) -> str:
+    """The environment variable for one key: `providers.mangabaka` → `PROVIDERS__MANGABAKA`."""
+    return f"{ENV_PREFIX}{section.upper().replace('.', '__')}__{key.upper()}"
 
 
 @dataclass(frozen=True)
@@ -114,12 +134,20 @@ class Config:
     exports: dict[str, Any]
     logging: dict[str, Any]
     covers: dict[str, Any]
+    # Nested tables by provider name: `providers["mangabaka"]["api_key"]`.
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[SourceConfig, ...] = field(default_factory=tuple)
     config_file: Path | None = None
 
     @property
     def data_dir(self) -> Path:
         return Path(self.storage["data_dir"]).resolve()
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One section by its SCHEMA name, dotted for nested tables (`providers.mangabaka`)."""
+        head, _, tail = name.partition(".")
+        values = getattr(self, head)
+        return values.get(tail, {}) if tail else values
 
 
 def _coerce(value: Any, setting: Setting, key: str) -> Any:
@@ -183,6 +211,45 @@ def _validate_cron(expression: str | None, key: str) -> str | None:
     if not croniter.is_valid(expression):
         raise ConfigError(f"{key}: {expression!r} is not a valid cron expression")
     return expression
+
+
+def _table(document: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """The TOML table for a (possibly dotted) section, `{}` when absent."""
+    table: Any = document
+    for part in section.split("."):
+        table = table.get(part, {}) if isinstance(table, dict) else {}
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{section}]: expected a table")
+    return table
+
+
+def _http_url(value: str, key: str) -> str:
+    value = (value or "").strip()
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"{key}: expected an http(s) URL, got {value!r}")
+    return value
+
+
+def _check_mangabaka(mangabaka: dict[str, Any], origin: Mapping[str, str]) -> None:
+    """`[providers.mangabaka]`: URLs, cron, bounds; the API key stripped (blank → unset)."""
+
+    def name(key: str) -> str:
+        return _describe("providers.mangabaka", key, origin)
+
+    mangabaka["dump_url"] = _http_url(mangabaka["dump_url"], name("dump_url"))
+    mangabaka["api_base_url"] = _http_url(
+        mangabaka["api_base_url"], name("api_base_url")
+    ).rstrip("/")
+    mangabaka["refresh_cron"] = _validate_cron(mangabaka["refresh_cron"], name("refresh_cron"))
+    key = mangabaka["api_key"]
+    mangabaka["api_key"] = key.strip() if key and key.strip() else None
+    if mangabaka["timeout_seconds"] <= 0:
+        raise ConfigError(f"{name('timeout_seconds')}: must be positive")
+    for key, minimum in (("negative_cache_ttl_days", 0), ("min_request_gap_ms", 0)):
+        if mangabaka[key] < minimum:
+            raise ConfigError(f"{name(key)}: must be {minimum} or more")
+    if mangabaka["min_dump_rows"] < 1:
+        raise ConfigError(f"{name('min_dump_rows')}: must be 1 or more")
 
 
 def _read_sources(raw: Any) -> tuple[SourceConfig, ...]:
@@ -279,6 +346,8 @@ def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, st
         value = auth[key]
         auth[key] = value.strip() if value and value.strip() else None
 
+    _check_mangabaka(sections["providers.mangabaka"], origin)
+
 
 def _check_covers(covers: dict[str, Any], origin: Mapping[str, str]) -> None:
     """The cover cache's bounds: positive sizes, and one image must fit in the cache."""
@@ -321,33 +390,45 @@ def load_config(
         config_path = base_dir / "tsundoku.toml"
     document = _read_toml(config_path) if config_path else {}
 
-    unknown_sections = set(document) - set(SCHEMA) - {"sources"}
+    top_level = {section.partition(".")[0] for section in SCHEMA}
+    unknown_sections = set(document) - top_level - {"sources"}
+    nested = {section for section in SCHEMA if "." in section}
+    for head in {section.partition(".")[0] for section in nested}:
+        table = document.get(head, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"[{head}]: expected a table")
+        unknown_sections |= {f"{head}.{name}" for name in table} - nested
     if unknown_sections:
         raise ConfigError(f"unknown config section(s): {', '.join(sorted(unknown_sections))}")
 
     sections: dict[str, dict[str, Any]] = {}
     origin: dict[str, str] = {}
     for section, settings in SCHEMA.items():
-        from_file = document.get(section, {})
-        if not isinstance(from_file, dict):
-            raise ConfigError(f"[{section}]: expected a table")
+        from_file = _table(document, section)
         unknown = set(from_file) - set(settings)
         if unknown:
             raise ConfigError(f"{section}: unknown key(s) {', '.join(sorted(unknown))}")
         values: dict[str, Any] = {}
         for key, setting in settings.items():
-            env_name = f"{ENV_PREFIX}{section.upper()}__{key.upper()}"
-            if env_name in environ_map:
-                raw, where = environ_map[env_name], env_name
-                origin[f"{section}.{key}"] = env_name
+            variable = env_name(section, key)
+            if variable in environ_map:
+                raw, where = environ_map[variable], variable
+                origin[f"{section}.{key}"] = variable
             else:
                 raw, where = from_file.get(key, setting.default), f"{section}.{key}"
             values[key] = _coerce(raw, setting, where)
         sections[section] = values
 
     _check_sections(sections, origin)
+    grouped: dict[str, Any] = {}
+    for section, values in sections.items():
+        head, _, tail = section.partition(".")
+        if tail:
+            grouped.setdefault(head, {})[tail] = values
+        else:
+            grouped[head] = values
     return Config(
-        **sections,
+        **grouped,
         sources=_read_sources(document.get("sources")),
         config_file=config_path,
     )
@@ -358,7 +439,7 @@ def secret_values(config: Config) -> list[str]:
     found = []
     for section, settings in SCHEMA.items():
         for key, setting in settings.items():
-            value = getattr(config, section).get(key)
+            value = config.section(section).get(key)
             if setting.secret and value:
                 found.append(str(value))
     return found

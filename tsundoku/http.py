@@ -1,12 +1,21 @@
-"""The one retry and timeout policy for every upstream tsundoku talks to.
+"""The one retry, pacing and timeout policy for every upstream tsundoku talks to.
 
-Nyaa and Codex clients both build their sessions here so that "how do we retry,
-how long do we wait, what do we say we are" lives in one place.
+Nyaa, Codex and MangaBaka clients all build their sessions here so that "how
+do we retry, how often may we ask, how long do we wait, what do we say we
+are" lives in one place. Pacing is per host and shared by every session in
+the process (`HOST_LIMITER`): two clients of one upstream never add up to
+more than its minimum gap allows.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
 import requests
+import urllib3.util.retry as urllib3_retry
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -19,23 +28,109 @@ USER_AGENT = f"tsundoku/{__version__} (+self-hosted manga discovery)"
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
 
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+
+
+class HostRateLimiter:
+    """A minimum gap between the starts of two requests to one host, across threads.
+
+    Each caller reserves the next free slot under a lock and sleeps outside
+    it, so waiting threads queue up one gap apart instead of stampeding.
+    Hosts without a configured gap are not paced. `clock` and `sleep` are
+    injectable so tests can check the spacing without waiting for it.
+    """
+
+    def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._gaps: dict[str, float] = {}
+        self._next_slot: dict[str, float] = {}
+
+    def set_min_gap(self, host: str, seconds: float) -> None:
+        """Pace requests to `host` (a hostname, lower-case) at least `seconds` apart."""
+        with self._lock:
+            if seconds > 0:
+                self._gaps[host.lower()] = seconds
+            else:
+                self._gaps.pop(host.lower(), None)
+
+    def min_gap(self, host: str) -> float:
+        return self._gaps.get(host.lower(), 0.0)
+
+    def wait(self, host: str) -> float:
+        """Block until a request to `host` may start; return the seconds waited."""
+        host = host.lower()
+        with self._lock:
+            gap = self._gaps.get(host, 0.0)
+            if gap <= 0:
+                return 0.0
+            now = self._clock()
+            start = max(now, self._next_slot.get(host, now))
+            self._next_slot[host] = start + gap
+        delay = start - now
+        if delay > 0:
+            self._sleep(delay)
+        return delay
+
+    def reset(self) -> None:
+        """Forget every gap and reservation (tests)."""
+        with self._lock:
+            self._gaps.clear()
+            self._next_slot.clear()
+
+
+# The process-wide limiter every `build_session` session uses unless given another.
+HOST_LIMITER = HostRateLimiter()
+
+
 class CappedRetry(Retry):
     """urllib3 Retry that honours Retry-After but never sleeps longer than a cap.
 
     A misbehaving upstream can send `Retry-After: 86400`; a sweep or a poll must
     not hang for a day on it. Past the cap we give up waiting that long and
     sleep the cap instead, so the bounded retry count still ends the attempt.
+    `sleep` is injectable (tests record the waits instead of sleeping them).
     """
 
     DEFAULT_RETRY_AFTER_CAP = 30.0
 
-    def __init__(self, *args, retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP, **kwargs):
+    def __init__(
+        self,
+        *args,
+        retry_after_cap: float = DEFAULT_RETRY_AFTER_CAP,
+        sleep: Sleep | None = None,
+        **kwargs,
+    ):
         self.retry_after_cap = retry_after_cap
+        self.sleep_function = sleep
         super().__init__(*args, **kwargs)
 
     def new(self, **kwargs) -> CappedRetry:
         kwargs.setdefault("retry_after_cap", self.retry_after_cap)
+        kwargs.setdefault("sleep", self.sleep_function)
         return super().new(**kwargs)
+
+    def _pause(self, seconds: float) -> None:
+        # Without an injected sleep, defer to urllib3's own module clock, which
+        # existing tests patch (`urllib3.util.retry.time`).
+        if self.sleep_function is not None:
+            self.sleep_function(seconds)
+        else:
+            urllib3_retry.time.sleep(seconds)
+
+    def sleep_for_retry(self, response) -> bool:
+        retry_after = self.get_retry_after(response)
+        if retry_after:
+            self._pause(retry_after)
+            return True
+        return False
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            self._pause(backoff)
 
     def get_retry_after(self, response) -> float | None:
         seconds = super().get_retry_after(response)
@@ -44,17 +139,36 @@ class CappedRetry(Retry):
         return min(seconds, self.retry_after_cap)
 
 
+class PacedHTTPAdapter(HTTPAdapter):
+    """An HTTPAdapter that waits for the host's slot in a `HostRateLimiter` before sending.
+
+    Retries happen inside `send` (urllib3) and are spaced by their own
+    Retry-After or backoff sleep, so pacing the first attempt is enough.
+    """
+
+    def __init__(self, *args, limiter: HostRateLimiter, **kwargs) -> None:
+        self.limiter = limiter
+        super().__init__(*args, **kwargs)
+
+    def send(self, request, *args, **kwargs):
+        self.limiter.wait(urlsplit(request.url).hostname or "")
+        return super().send(request, *args, **kwargs)
+
+
 def build_session(
     *,
     retries: int = 3,
     backoff_factor: float = 0.5,
     retry_after_cap: float = CappedRetry.DEFAULT_RETRY_AFTER_CAP,
     headers: dict[str, str] | None = None,
+    limiter: HostRateLimiter | None = None,
+    sleep: Sleep | None = None,
 ) -> requests.Session:
-    """A requests.Session with tsundoku's User-Agent and bounded retries.
+    """A requests.Session with tsundoku's User-Agent, per-host pacing and bounded retries.
 
     Timeouts are per call (requests has no session-wide timeout); every client
-    passes one explicitly.
+    passes one explicitly. `limiter` defaults to the process-wide
+    `HOST_LIMITER`; `sleep` replaces the retry sleeps (tests).
     """
     retry = CappedRetry(
         total=retries,
@@ -67,9 +181,10 @@ def build_session(
         respect_retry_after_header=True,
         raise_on_status=False,  # hand the final 429/5xx to the caller to classify
         retry_after_cap=retry_after_cap,
+        sleep=sleep,
     )
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
+    adapter = PacedHTTPAdapter(max_retries=retry, limiter=limiter or HOST_LIMITER)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
