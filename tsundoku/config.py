@@ -237,9 +237,9 @@ def _check_mangabaka(mangabaka: dict[str, Any], origin: Mapping[str, str]) -> No
         return _describe("providers.mangabaka", key, origin)
 
     mangabaka["dump_url"] = _http_url(mangabaka["dump_url"], name("dump_url"))
-    mangabaka["api_base_url"] = _http_url(
-        mangabaka["api_base_url"], name("api_base_url")
-    ).rstrip("/")
+    mangabaka["api_base_url"] = _http_url(mangabaka["api_base_url"], name("api_base_url")).rstrip(
+        "/"
+    )
     mangabaka["refresh_cron"] = _validate_cron(mangabaka["refresh_cron"], name("refresh_cron"))
     key = mangabaka["api_key"]
     mangabaka["api_key"] = key.strip() if key and key.strip() else None

@@ -29,5 +29,6 @@ urlpatterns = [
     path("codex/", include("codex_sync.urls")),
     path("exports/", include("exports.urls")),
     path("covers/", include("covers.urls")),
+    path("metadata/", include("metadata.urls")),
     path("", include("feed.urls")),
 ]

@@ -16,6 +16,8 @@ from covers.schedules import cover_schedules
 from exports.schedules import PREFIX as EXPORTS_PREFIX
 from exports.schedules import export_schedules
 from feed.schedules import POLL_SCHEDULE_PREFIX, source_schedules
+from metadata.schedules import PREFIX as METADATA_PREFIX
+from metadata.schedules import metadata_schedules
 from tsundoku.schedules import ScheduleSpec, apply_schedules
 
 
@@ -26,6 +28,7 @@ def wanted_schedules() -> list[tuple[str, str, list[ScheduleSpec]]]:
         ("Codex sweep", CODEX_PREFIX, codex_schedules()),
         ("export cleanup", EXPORTS_PREFIX, export_schedules()),
         ("cover prefetch", COVERS_PREFIX, cover_schedules()),
+        ("metadata dump refresh", METADATA_PREFIX, metadata_schedules()),
     ]
 
 
