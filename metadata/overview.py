@@ -13,6 +13,7 @@ from typing import Any
 
 from metadata.mangabaka.refresh import PROVIDER, dump_path, mangabaka_config
 from metadata.models import DumpRefresh, RefreshOutcome
+from metadata.tasks import refresh_in_flight
 
 RECENT_REFRESHES = 10
 
@@ -71,7 +72,7 @@ def dump_overview() -> DumpOverview:
     path = dump_path()
     stat = path.stat() if path.is_file() else None
     refreshes = DumpRefresh.objects.filter(provider=PROVIDER)
-    running = refreshes.filter(outcome__in=[RefreshOutcome.QUEUED, RefreshOutcome.RUNNING]).first()
+    running = refresh_in_flight()
     last = refreshes.exclude(outcome__in=[RefreshOutcome.QUEUED, RefreshOutcome.RUNNING]).first()
     installed = refreshes.filter(outcome=RefreshOutcome.SUCCEEDED).first() if stat else None
     return DumpOverview(

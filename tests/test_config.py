@@ -171,3 +171,75 @@ def test_every_entry_point_refuses_to_start_when_codex_is_enabled_without_a_key(
         assert result.returncode != 0, command
         assert "codex.api_key is required" in result.stderr, command
         assert "Traceback" not in result.stderr, command
+
+
+def test_providers_mangabaka_defaults_and_nested_environment_variables(tmp_path):
+    config = load_config({}, base_dir=tmp_path)
+    mangabaka = config.providers["mangabaka"]
+    assert mangabaka["enabled"] is True
+    assert mangabaka["api_base_url"] == "https://api.mangabaka.org"
+    assert mangabaka["dump_url"] == "https://api.mangabaka.org/v1/database/series.sqlite.tar.gz"
+    assert mangabaka["refresh_cron"] == "30 3 * * *"
+    assert (mangabaka["api_fallback"], mangabaka["api_key"]) == (False, None)
+    assert mangabaka["negative_cache_ttl_days"] == 7
+
+    toml = write(tmp_path / "t.toml", '[providers.mangabaka]\napi_base_url = "https://x.test/"\n')
+    config = load_config(
+        {
+            "TSUNDOKU_CONFIG": str(toml),
+            "TSUNDOKU_PROVIDERS__MANGABAKA__API_KEY": " mb-secret ",
+            "TSUNDOKU_PROVIDERS__MANGABAKA__REFRESH_CRON": "",
+        },
+        base_dir=tmp_path,
+    )
+    assert config.section("providers.mangabaka")["api_base_url"] == "https://x.test"
+    assert config.providers["mangabaka"]["api_key"] == "mb-secret"
+    assert config.providers["mangabaka"]["refresh_cron"] is None
+    from tsundoku.config import secret_values
+
+    assert "mb-secret" in secret_values(config)
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        (
+            {"TSUNDOKU_PROVIDERS__MANGABAKA__ENABLED": "sure"},
+            "TSUNDOKU_PROVIDERS__MANGABAKA__ENABLED",
+        ),
+        ({"TSUNDOKU_PROVIDERS__MANGABAKA__DUMP_URL": "ftp://x"}, "providers.mangabaka.dump_url"),
+        ({"TSUNDOKU_PROVIDERS__MANGABAKA__API_BASE_URL": "x"}, "providers.mangabaka.api_base_url"),
+        (
+            {"TSUNDOKU_PROVIDERS__MANGABAKA__REFRESH_CRON": "nightly"},
+            "providers.mangabaka.refresh_cron",
+        ),
+        (
+            {"TSUNDOKU_PROVIDERS__MANGABAKA__TIMEOUT_SECONDS": "0"},
+            "providers.mangabaka.timeout_seconds",
+        ),
+        (
+            {"TSUNDOKU_PROVIDERS__MANGABAKA__NEGATIVE_CACHE_TTL_DAYS": "-1"},
+            "providers.mangabaka.negative_cache_ttl_days",
+        ),
+        (
+            {"TSUNDOKU_PROVIDERS__MANGABAKA__MIN_REQUEST_GAP_MS": "-5"},
+            "providers.mangabaka.min_request_gap_ms",
+        ),
+        (
+            {"TSUNDOKU_PROVIDERS__MANGABAKA__MIN_DUMP_ROWS": "0"},
+            "providers.mangabaka.min_dump_rows",
+        ),
+    ],
+)
+def test_a_malformed_mangabaka_value_is_refused_naming_the_key(tmp_path, environment, named):
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(environment, base_dir=tmp_path)
+
+
+def test_unknown_provider_tables_and_keys_are_refused(tmp_path):
+    toml = write(tmp_path / "t.toml", "[providers.anilist]\nenabled = true\n")
+    with pytest.raises(ConfigError, match=r"unknown config section.*providers\.anilist"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+    toml = write(tmp_path / "t.toml", "[providers.mangabaka]\napi_token = 'x'\n")
+    with pytest.raises(ConfigError, match=r"providers\.mangabaka: unknown key"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)

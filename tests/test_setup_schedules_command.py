@@ -58,3 +58,19 @@ def test_changing_the_cron_updates_the_row_and_removing_it_deletes_the_schedule(
     settings.TSUNDOKU = dataclasses.replace(settings.TSUNDOKU, codex={**codex, "sync_cron": None})
     assert "removed 1" in run()
     assert not Schedule.objects.filter(name="codex-sweep").exists()
+
+
+def test_the_mangabaka_refresh_cron_becomes_a_schedule(db, settings):
+    providers = dict(settings.TSUNDOKU.providers)
+    providers["mangabaka"] = {**providers["mangabaka"], "refresh_cron": "30 3 * * *"}
+    settings.TSUNDOKU = dataclasses.replace(settings.TSUNDOKU, providers=providers)
+    output = run()
+    assert schedules()["metadata-refresh:mangabaka"] == (
+        "metadata.tasks.scheduled_refresh",
+        "30 3 * * *",
+    )
+    assert "metadata dump refresh: metadata-refresh:mangabaka [30 3 * * *] — created 1" in output
+    providers["mangabaka"] = {**providers["mangabaka"], "refresh_cron": None}
+    settings.TSUNDOKU = dataclasses.replace(settings.TSUNDOKU, providers=providers)
+    assert "removed 1" in run()
+    assert "metadata-refresh:mangabaka" not in schedules()

@@ -183,6 +183,9 @@ class MangaBakaApi:
 
     @staticmethod
     def _parse_series(item: Any) -> MangaBakaRecord:
-        if not isinstance(item, Mapping) or "id" not in item or not item.get("title"):
-            raise MangaBakaBadResponse("MangaBaka API sent a series without an id or title")
-        return from_api(item)
+        if not isinstance(item, Mapping) or not str(item.get("id", "")).isdigit():
+            raise MangaBakaBadResponse("MangaBaka API sent a series without an id")
+        record = from_api(item)
+        if record.is_active and not record.metadata.title:
+            raise MangaBakaBadResponse("MangaBaka API sent an active series without a title")
+        return record

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -50,7 +51,7 @@ from metadata.mangabaka.store import (
     REQUIRED_COLUMNS,
 )
 from metadata.models import DumpRefresh, RefreshOutcome
-from tsundoku.http import build_session
+from tsundoku.http import HOST_LIMITER, build_session
 
 logger = logging.getLogger(__name__)
 
@@ -119,11 +120,16 @@ def refresh_dump(
     work = Path(tempfile.mkdtemp(dir=work_dir, prefix="refresh-"))
     reporter = _Reporter(row, progress)
     try:
-        archive = work / "series.sqlite.tar.gz"
         if file:
-            version, downloaded = _copy_local(Path(file), archive, reporter)
-            expected = _local_sidecar(Path(file))
+            archive = Path(file)
+            version, downloaded = _hash_local(archive, reporter)
+            expected = _local_sidecar(archive)
         else:
+            archive = work / "series.sqlite.tar.gz"
+            # The dump host is MangaBaka's API host: pace it like the API.
+            HOST_LIMITER.set_min_gap(
+                urlsplit(source).hostname or "", config["min_request_gap_ms"] / 1000
+            )
             session = session or build_session(retries=2)
             version, downloaded = _download(session, source, archive, reporter, config)
             expected = _remote_sidecar(session, source, config)
@@ -135,7 +141,8 @@ def refresh_dump(
         reporter.phase("extracting")
         extracted = work / DUMP_FILENAME
         _extract_first_file(archive, extracted, max_extracted_bytes)
-        archive.unlink()
+        if not file:
+            archive.unlink()  # free ~500 MB before indexing
 
         reporter.phase("validating")
         rows = validate_dump(extracted, min_rows)
@@ -251,14 +258,14 @@ def _download(
     return digest.hexdigest(), done
 
 
-def _copy_local(source: Path, target: Path, reporter: _Reporter) -> tuple[str, int]:
+def _hash_local(source: Path, reporter: _Reporter) -> tuple[str, int]:
+    """A local archive is read in place (no copy): its SHA-1 and size."""
     digest = hashlib.sha1(usedforsecurity=False)
     done = 0
     try:
         total = source.stat().st_size
-        with source.open("rb") as reader, target.open("wb") as writer:
-            for chunk in iter(lambda: reader.read(CHUNK_BYTES), b""):
-                writer.write(chunk)
+        with source.open("rb") as reader:
+            for chunk in iter(partial(reader.read, CHUNK_BYTES), b""):
                 digest.update(chunk)
                 done += len(chunk)
                 reporter.bytes(done, total)

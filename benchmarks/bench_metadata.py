@@ -1,0 +1,137 @@
+"""MangaBaka dump at full size: refresh time and peak RSS, then title search latency.
+
+    python -m benchmarks metadata [--rows 585000] [--queries 300]
+
+Generates (once, then reuses) a synthetic 585,000-row dump in the real
+schema under data/bench/mangabaka/, runs `refresh_metadata --file` in a
+child process (so its peak RSS is measured alone), then times title
+searches through `DumpStore.search` for a few hundred realistic queries
+(exact titles, lower-cased, partial titles, alternates, romanized titles).
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.common import REPO, bench_environment, describe_latencies, percentile
+
+TARGET_REFRESH_SECONDS = 300
+TARGET_REFRESH_RSS_MB = 500
+TARGET_SEARCH_P95_MS = 20.0
+
+
+def ensure_archive(rows: int, directory: Path) -> Path:
+    archive = directory / f"series-{rows}.sqlite.tar.gz"
+    if archive.is_file():
+        print(f"Reusing {archive}")
+        return archive
+    directory.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "build_mangabaka_dump",
+            "--rows",
+            str(rows),
+            "--out",
+            str(archive),
+        ],
+        cwd=REPO,
+        env=bench_environment(),
+        check=True,
+    )
+    print(f"Generated a {rows:,}-row dump in {time.perf_counter() - started:.0f} s")
+    return archive
+
+
+# Runs the command in a fresh interpreter and reports that process's own peak RSS.
+REFRESH_CHILD = """
+import resource, sys, django
+django.setup()
+from django.core.management import call_command
+call_command("refresh_metadata", "--file", sys.argv[1], "--force", "--min-rows", sys.argv[2])
+print("peak_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run_refresh(archive: Path, rows: int) -> tuple[float, float]:
+    """(seconds, peak RSS MB) of `refresh_metadata --file` alone, in a child process."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", REFRESH_CHILD, str(archive), str(min(rows, 100_000))],
+        cwd=REPO,
+        env=bench_environment(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    print(result.stdout.strip().splitlines()[0])
+    peak_kb = int(result.stdout.split("peak_rss_kb")[1].split()[0])
+    return seconds, peak_kb / 1024
+
+
+def sample_queries(dump: Path, count: int) -> list[str]:
+    """Realistic queries drawn from the installed dump's own active titles."""
+    rng = random.Random(3)
+    connection = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+    (max_id,) = connection.execute("SELECT MAX(rowid) FROM series_title_fts").fetchone()
+    queries: list[str] = []
+    while len(queries) < count:
+        found = connection.execute(
+            "SELECT title, romanized_title, alternate_titles FROM series_title_fts "
+            "WHERE rowid >= ? LIMIT 1",
+            (rng.randint(1, max_id),),
+        ).fetchone()
+        if not found:
+            continue
+        title, romanized, alternates = found
+        shape = rng.random()
+        if shape < 0.4:
+            queries.append(title)
+        elif shape < 0.55:
+            queries.append(title.lower())
+        elif shape < 0.7 and len(title.split()) > 2:
+            queries.append(" ".join(title.split()[:2]))
+        elif shape < 0.85 and alternates:
+            queries.append(rng.choice(alternates.split("\n")))
+        else:
+            queries.append(romanized)
+    connection.close()
+    return queries
+
+
+def run(rows: int = 585_000, query_count: int = 300) -> list[str]:
+    from django.conf import settings
+
+    from metadata.mangabaka.refresh import dump_path
+    from metadata.mangabaka.store import DumpStore
+
+    archive = ensure_archive(rows, Path(settings.DATA_DIR) / "mangabaka")
+    seconds, peak_mb = run_refresh(archive, rows)
+    store = DumpStore(dump_path())
+    queries = sample_queries(dump_path(), query_count)
+    for query in queries[:20]:  # warm the page cache as a running server would be
+        store.search(query, 10)
+    latencies: list[float] = []
+    hits = 0
+    for query in queries:
+        started = time.perf_counter()
+        found = store.search(query, 10)
+        latencies.append((time.perf_counter() - started) * 1000)
+        hits += bool(found)
+    return [
+        f"MangaBaka dump ({rows:,} rows)",
+        f"  refresh (copy + extract + validate + index): {seconds:6.1f} s "
+        f"(target ≤ {TARGET_REFRESH_SECONDS} s)   peak RSS {peak_mb:6.0f} MB "
+        f"(target ≤ {TARGET_REFRESH_RSS_MB} MB)",
+        f"  title search, {len(queries)} queries ({hits} with hits): "
+        f"{describe_latencies(latencies)}   (target p95 ≤ {TARGET_SEARCH_P95_MS:.0f} ms"
+        f"{', met' if percentile(latencies, 0.95) <= TARGET_SEARCH_P95_MS else ', MISSED'})",
+    ]
