@@ -103,3 +103,18 @@ def test_no_dump_installed_answers_nothing(data_dir):
     store = DumpStore(dump_path())
     assert not store.is_installed()
     assert store.get("1") is None and store.search("x") == []
+
+
+def test_queries_of_only_common_words_still_find_the_exact_title(data_dir, monkeypatch):
+    # Shrink "common" so a handful of rows exercises the path a 585k-row dump takes.
+    monkeypatch.setattr("metadata.mangabaka.store.RANKED_MATCH_LIMIT", 2)
+    monkeypatch.setattr("metadata.mangabaka.refresh.RANKED_MATCH_LIMIT", 2)
+    install_dump(
+        [row(index, f"The Boy Who Was Number {index}") for index in range(1, 8)]
+        + [row(50, "The Boy", titles=[{"title": "Le Garçon", "language": "fr"}])]
+    )
+    store = DumpStore(dump_path())
+
+    assert store.search("the boy", 3)[0].external_id == "50"
+    assert store.search("le garcon", 3)[0].external_id == "50"  # accents folded by FTS
+    assert store.search("The Boy Who Was Number 4", 1)[0].external_id == "4"

@@ -47,8 +47,11 @@ from metadata.mangabaka.mapping import SOURCE_COLUMNS
 from metadata.mangabaka.store import (
     ACTIVE_ROWS,
     ALTERNATE_SEPARATOR,
+    COMMON_TERMS_TABLE,
     FTS_TABLE,
+    RANKED_MATCH_LIMIT,
     REQUIRED_COLUMNS,
+    TITLE_KEYS_TABLE,
 )
 from metadata.models import DumpRefresh, RefreshOutcome
 from tsundoku.http import HOST_LIMITER, build_session
@@ -362,6 +365,56 @@ def validate_dump(path: Path, min_rows: int) -> int:
     return rows
 
 
+def _build_title_keys(connection: sqlite3.Connection) -> None:
+    """Every title, native, romanized and alternate of each active series, lower-cased.
+
+    Lets a search find exact title matches by index, however common the
+    words are (a search for "The Boy" must find the series called that).
+    """
+    active = ACTIVE_ROWS.replace("state", "s.state")
+    connection.execute(f"DROP TABLE IF EXISTS {TITLE_KEYS_TABLE}")
+    connection.execute(
+        f"CREATE TABLE {TITLE_KEYS_TABLE} (title_key TEXT NOT NULL, series_id INTEGER NOT NULL)"
+    )
+    connection.execute(
+        f"""
+        INSERT INTO {TITLE_KEYS_TABLE} (title_key, series_id)
+        SELECT lower(trim(value)), id FROM (
+            SELECT s.id, s.title AS value FROM series AS s WHERE {active}
+            UNION ALL SELECT s.id, s.native_title FROM series AS s WHERE {active}
+            UNION ALL SELECT s.id, s.romanized_title FROM series AS s WHERE {active}
+            UNION ALL
+            SELECT s.id, json_extract(entry.value, '$.title')
+            FROM series AS s,
+                 json_each(CASE WHEN json_valid(s.titles) THEN s.titles END) AS entry
+            WHERE {active} AND json_type(entry.value) = 'object'
+        )
+        WHERE value IS NOT NULL AND trim(value) != ''
+        """
+    )
+    connection.execute(
+        f"CREATE INDEX idx_{TITLE_KEYS_TABLE} ON {TITLE_KEYS_TABLE}(title_key, series_id)"
+    )
+
+
+def _build_common_terms(connection: sqlite3.Connection) -> None:
+    """The title words so common that ranking all their matches would be slow, with counts."""
+    connection.execute(
+        f"CREATE VIRTUAL TABLE temp.title_vocabulary USING fts5vocab(main, {FTS_TABLE}, row)"
+    )
+    connection.execute(f"DROP TABLE IF EXISTS {COMMON_TERMS_TABLE}")
+    connection.execute(
+        f"CREATE TABLE {COMMON_TERMS_TABLE} (term TEXT PRIMARY KEY, documents INTEGER NOT NULL) "
+        "WITHOUT ROWID"
+    )
+    connection.execute(
+        f"INSERT INTO {COMMON_TERMS_TABLE} (term, documents) "
+        "SELECT term, doc FROM temp.title_vocabulary WHERE doc > ?",
+        (RANKED_MATCH_LIMIT,),
+    )
+    connection.execute("DROP TABLE temp.title_vocabulary")
+
+
 INDEXES = {
     "anilist": "idx_series_anilist",
     "mal": "idx_series_mal",
@@ -415,6 +468,8 @@ def prepare_dump(path: Path) -> int:
             """
         )
         connection.execute(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')")
+        _build_title_keys(connection)
+        _build_common_terms(connection)
         (records,) = connection.execute(f"SELECT COUNT(*) FROM {FTS_TABLE}").fetchone()
         connection.commit()
         connection.execute("PRAGMA journal_mode=DELETE")  # read-only opens need no -wal/-shm

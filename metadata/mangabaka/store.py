@@ -11,20 +11,30 @@ was replaced under it.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import threading
+import unicodedata
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz, utils
+from rapidfuzz import fuzz, process, utils
 
 from metadata.mangabaka.mapping import SOURCE_COLUMNS, MangaBakaRecord, from_dump_row
 from metadata.records import SeriesMetadata
 
 FTS_TABLE = "series_title_fts"
+TITLE_KEYS_TABLE = "series_title_keys"
+COMMON_TERMS_TABLE = "series_title_common_terms"
 ACTIVE_ROWS = "(state = 'active' OR state IS NULL)"
-# How many FTS candidates (by weighted bm25) are re-ranked by fuzzy score.
+# How many FTS candidates are re-ranked by fuzzy score.
 CANDIDATE_POOL = 200
+# bm25 costs a few microseconds per matching row. A query whose rarest word is
+# in more series than this (every word common, like "The Demon") takes its
+# candidates unranked instead, plus exact title matches by index; words above
+# it are listed, with counts, in COMMON_TERMS_TABLE when the dump is prepared.
+RANKED_MATCH_LIMIT = 1500
+UNRANKED_POOL = 300
 # bm25 column weights: title, native, romanized, alternates. Long alternate
 # lists (ONE PIECE carries pages of them) would otherwise sink a popular
 # series below obscure ones that merely mention a word.
@@ -155,15 +165,27 @@ class DumpStore:
         return from_dump_row(dict(rows[0])).metadata if rows else None
 
     def search(self, query: str, limit: int = 10) -> list[SeriesMetadata]:
-        """Active series matching every word of `query`, best fuzzy title match first."""
+        """Active series matching the words of `query`, best fuzzy title match first.
+
+        Candidates: exact title matches (by index), then FTS5 matches of the
+        query's rare words ranked by weighted bm25 (any rare word when no
+        series has them all), or, when every word is common, the first series
+        holding the least common one. The candidates are re-ranked by fuzzy
+        score against every title of each.
+        """
         tokens = query.split()
         if not tokens or limit < 1:
             return []
-        quoted = ['"' + token.replace('"', '""') + '"' for token in tokens]
-        candidates = self._candidates(" ".join(quoted))
-        if not candidates and len(quoted) > 1:
-            # No series has every word: let any word match, the re-rank sorts it out.
-            candidates = self._candidates(" OR ".join(quoted))
+        with self._lock:
+            connection = self._open()
+            if connection is None:
+                return []
+            try:
+                candidates = self._candidates(connection, query, tokens)
+            except sqlite3.OperationalError:
+                # A dump without our search tables (never prepared) or a token
+                # FTS5 cannot parse even quoted: nothing to offer.
+                return []
         ranked = rank_candidates(query, candidates)[:limit]
         if not ranked:
             return []
@@ -175,17 +197,60 @@ class DumpStore:
         by_id = {row["id"]: from_dump_row(dict(row)).metadata for row in rows}
         return [by_id[series_id] for series_id in ids if series_id in by_id]
 
-    def _candidates(self, match: str) -> list[sqlite3.Row]:
-        try:
-            return self._rows(
-                f"SELECT rowid, title, native_title, romanized_title, alternate_titles "
-                f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
-                f"ORDER BY bm25({FTS_TABLE}, {BM25_WEIGHTS}) LIMIT {CANDIDATE_POOL}",
-                (match,),
+    def _candidates(
+        self, connection: sqlite3.Connection, query: str, tokens: list[str]
+    ) -> list[sqlite3.Row]:
+        exact_ids = [
+            series_id
+            for (series_id,) in connection.execute(
+                f"SELECT DISTINCT series_id FROM {TITLE_KEYS_TABLE} WHERE title_key = ? LIMIT 50",
+                (ascii_lower(" ".join(tokens)),),
             )
-        except sqlite3.OperationalError:
-            # A token FTS5 cannot parse even quoted; nothing matches it.
-            return []
+        ]
+        found = rows_by_rowid(connection, exact_ids)
+
+        documents = self._documents_per_token(connection, tokens)
+        rare = [
+            t for t, count in zip(tokens, documents, strict=True) if count <= RANKED_MATCH_LIMIT
+        ]
+        if rare:
+            # Match on the rare words only: intersecting with a word in half the
+            # dump ("the") means reading its whole posting list. The re-rank
+            # still scores against the full query.
+            matched = ranked_matches(connection, " ".join(quote_token(t) for t in rare))
+            if not matched and len(rare) > 1:
+                # No series has every rare word: any will do, the re-rank sorts it out.
+                matched = ranked_matches(connection, " OR ".join(quote_token(t) for t in rare))
+        else:
+            # Every word is common: even intersecting them reads posting lists of
+            # hundreds of thousands of series. Take the first series holding the
+            # least common word, unranked; exact titles came from the index above.
+            least_common = min(zip(documents, tokens, strict=True))[1]
+            matched = connection.execute(
+                f"SELECT {CANDIDATE_COLUMNS} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+                f"LIMIT {UNRANKED_POOL}",
+                (quote_token(least_common),),
+            ).fetchall()
+        seen = {row["rowid"] for row in found}
+        return found + [row for row in matched if row["rowid"] not in seen]
+
+    @staticmethod
+    def _documents_per_token(connection: sqlite3.Connection, tokens: list[str]) -> list[int]:
+        """Upper bound of the series each query word matches (0: rarer than the limit)."""
+        words = {word for token in tokens for word in fts_words(token)}
+        if not words:
+            return [0] * len(tokens)
+        common = dict(
+            connection.execute(
+                f"SELECT term, documents FROM {COMMON_TERMS_TABLE} "
+                f"WHERE term IN ({', '.join('?' * len(words))})",
+                tuple(words),
+            ).fetchall()
+        )
+        # A quoted token is a phrase of its words: it matches no more than its rarest word.
+        return [
+            min((common.get(word, 0) for word in fts_words(token)), default=0) for token in tokens
+        ]
 
     def counts(self) -> dict[str, int]:
         """Rows in the dump and how many are active (for the status page)."""
@@ -198,6 +263,58 @@ class DumpStore:
         return {"total": rows[0]["total"] or 0, "active": rows[0]["active"] or 0}
 
 
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """Lower-case ASCII letters only, exactly like SQLite's `lower()` (title keys)."""
+    return text.translate(_ASCII_LOWER)
+
+
+def quote_token(token: str) -> str:
+    """An FTS5 string for one query word: quoted, embedded quotes doubled (no operators)."""
+    return '"' + token.replace('"', '""') + '"'
+
+
+def fts_words(token: str) -> list[str]:
+    """The words unicode61 (remove_diacritics 2) makes of `token`: folded, accents removed."""
+    decomposed = unicodedata.normalize("NFKD", token.casefold())
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return re.findall(r"\w+", plain)
+
+
+CANDIDATE_COLUMNS = "rowid, title, native_title, romanized_title, alternate_titles"
+
+
+def ranked_matches(connection: sqlite3.Connection, match: str) -> list[sqlite3.Row]:
+    """The CANDIDATE_POOL best FTS5 matches by weighted bm25, best first.
+
+    Ranked on rowids alone, then the titles are read for the winners only:
+    carrying every match's alternates through the sort costs a third more.
+    """
+    ids = [
+        series_id
+        for (series_id,) in connection.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? "
+            f"ORDER BY bm25({FTS_TABLE}, {BM25_WEIGHTS}) LIMIT {CANDIDATE_POOL}",
+            (match,),
+        )
+    ]
+    return rows_by_rowid(connection, ids)
+
+
+def rows_by_rowid(connection: sqlite3.Connection, ids: list[int]) -> list[sqlite3.Row]:
+    """FTS rows (the candidate columns) for `ids`, in the order given."""
+    if not ids:
+        return []
+    rows = connection.execute(
+        f"SELECT {CANDIDATE_COLUMNS} FROM {FTS_TABLE} WHERE rowid IN ({', '.join('?' * len(ids))})",
+        ids,
+    ).fetchall()
+    by_id = {row["rowid"]: row for row in rows}
+    return [by_id[series_id] for series_id in ids if series_id in by_id]
+
+
 def rank_candidates(query: str, candidates: list[sqlite3.Row]) -> list[tuple[int, float]]:
     """(series id, score 0–100) best first: the best fuzzy match over every title.
 
@@ -205,19 +322,29 @@ def rank_candidates(query: str, candidates: list[sqlite3.Row]) -> list[tuple[int
     ties keep bm25's order (the sort is stable).
     """
     needle = utils.default_process(query)
-    scored: list[tuple[int, float]] = []
-    for row in candidates:
-        primary = max(
-            fuzz.ratio(needle, utils.default_process(row[column] or ""))
-            for column in ("title", "native_title", "romanized_title")
-        )
-        alternates = [
-            utils.default_process(title)
-            for title in (row["alternate_titles"] or "").split(ALTERNATE_SEPARATOR)
-            if title
-        ]
-        alternate = max((fuzz.ratio(needle, title) for title in alternates), default=0.0)
-        # The canonical title wins ties against alternates by a hair.
-        scored.append((row["rowid"], max(primary + 0.5, alternate)))
+    # One flat list of every title, scored in one C-level pass by rapidfuzz.
+    strings: list[str] = []
+    owners: list[tuple[int, bool]] = []  # (candidate index, is a primary title)
+    for index, row in enumerate(candidates):
+        for column in ("title", "native_title", "romanized_title"):
+            if row[column]:
+                strings.append(row[column])
+                owners.append((index, True))
+        for title in (row["alternate_titles"] or "").split(ALTERNATE_SEPARATOR):
+            if title:
+                strings.append(title)
+                owners.append((index, False))
+    best = [0.0] * len(candidates)
+    for _, score, position in process.extract(
+        needle,
+        strings,
+        scorer=fuzz.ratio,
+        processor=utils.default_process,
+        limit=None,
+    ):
+        index, primary = owners[position]
+        # The canonical titles win ties against alternates by a hair.
+        best[index] = max(best[index], score + 0.5 if primary else score)
+    scored = [(row["rowid"], best[index]) for index, row in enumerate(candidates)]
     scored.sort(key=lambda item: item[1], reverse=True)
     return scored
