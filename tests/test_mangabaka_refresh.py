@@ -6,6 +6,8 @@ import gzip
 import io
 import sqlite3
 import tarfile
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -204,3 +206,59 @@ def test_the_sidecar_parser_takes_the_first_sha1():
         "0123456789abcdef0123456789abcdef01234567"
     )
     assert parse_sidecar("<html>nope</html>") is None
+
+
+class ShortBodyHandler(BaseHTTPRequestHandler):
+    """Promises the whole archive (Content-Length) but hangs up halfway through it."""
+
+    def do_GET(self) -> None:
+        if self.path.endswith(".sha1"):
+            self.send_error(404)
+            return
+        body = self.server.archive
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, format, *args) -> None:
+        pass
+
+
+def test_a_connection_dropped_mid_download_keeps_the_old_dump(served, old_dump, tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ShortBodyHandler)
+    server.archive = pack(tmp_path, good_rows(), name="short.tar.gz").read_bytes()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        assert_refused(f"http://127.0.0.1:{server.server_address[1]}", old_dump, "truncated")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_mislabelled_content_encoding_is_not_decoded(served, tmp_path):
+    # Some servers label a .tar.gz "Content-Encoding: gzip"; the archive must stay as sent.
+    class MislabelledHandler(ShortBodyHandler):
+        def do_GET(self) -> None:
+            body = self.server.archive
+            self.send_response(200)
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), MislabelledHandler)
+    server.archive = pack(tmp_path, good_rows(), name="label.tar.gz").read_bytes()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        refresh_dump(url=f"http://127.0.0.1:{server.server_address[1]}/series.sqlite.tar.gz")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert DumpStore(dump_path()).get("1677") is not None
+    assert DumpRefresh.objects.get().bytes_downloaded == len(server.archive)

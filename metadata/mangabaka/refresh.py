@@ -40,6 +40,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils import timezone
 
@@ -64,6 +65,8 @@ DUMP_FILENAME = "series.sqlite"
 MAX_EXTRACTED_BYTES = 20 * 1024**3
 CHUNK_BYTES = 1 << 20
 PROGRESS_EVERY_SECONDS = 1.0
+# A scratch dir this old belongs to a refresh that died (the task timeout is 30 min).
+ABANDONED_AFTER_SECONDS = 6 * 3600
 SHA1_PATTERN = re.compile(r"\b[0-9a-fA-F]{40}\b")
 
 Progress = Callable[[int, int | None], None]  # (bytes so far, total or None)
@@ -120,6 +123,7 @@ def refresh_dump(
     row = _start_row(refresh_id, source)
     work_dir = dump_dir() / ".tmp"
     work_dir.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_work(work_dir)
     work = Path(tempfile.mkdtemp(dir=work_dir, prefix="refresh-"))
     reporter = _Reporter(row, progress)
     try:
@@ -172,6 +176,15 @@ def refresh_dump(
     _finish(row, RefreshOutcome.SUCCEEDED)
     _after_install()
     return RefreshResult(row.id, records, rows, version, downloaded, row.warning)
+
+
+def _remove_abandoned_work(work_dir: Path) -> None:
+    """Delete scratch dirs a killed refresh left behind (gigabytes each)."""
+    cutoff = time.time() - ABANDONED_AFTER_SECONDS
+    for leftover in work_dir.glob("refresh-*"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < cutoff:
+                shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _after_install() -> None:
@@ -239,7 +252,7 @@ def _download(
 ) -> tuple[str, int]:
     """Stream `url` to `target`; return (sha1 hex, bytes). A short body fails."""
     digest = hashlib.sha1(usedforsecurity=False)
-    done = 0
+    done, total = 0, None
     try:
         with session.get(url, stream=True, timeout=config["timeout_seconds"]) as response:
             if response.status_code != 200:
@@ -247,12 +260,18 @@ def _download(
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             with target.open("wb") as handle:
-                for chunk in response.iter_content(CHUNK_BYTES):
+                # The bytes as sent (a server may label the .tar.gz Content-Encoding:
+                # gzip; decoding it would break both the checksum and the length check).
+                for chunk in response.raw.stream(CHUNK_BYTES, decode_content=False):
                     handle.write(chunk)
                     digest.update(chunk)
                     done += len(chunk)
                     reporter.bytes(done, total)
-    except requests.RequestException as exc:
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        if total is not None and done < total:
+            raise RefreshFailed(
+                f"download truncated: got {done:,} of {total:,} bytes from {url}"
+            ) from None
         raise RefreshFailed(f"download failed: {type(exc).__name__} from {url}") from None
     if total is not None and done != total:
         raise RefreshFailed(f"download truncated: got {done:,} of {total:,} bytes from {url}")
