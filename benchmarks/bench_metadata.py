@@ -126,6 +126,7 @@ def run(rows: int = 585_000, query_count: int = 300) -> list[str]:
         found = store.search(query, 10)
         latencies.append((time.perf_counter() - started) * 1000)
         hits += bool(found)
+    source_latencies = time_source_lookups(store, dump_path(), query_count)
     return [
         f"MangaBaka dump ({rows:,} rows)",
         f"  refresh (copy + extract + validate + index): {seconds:6.1f} s "
@@ -134,4 +135,30 @@ def run(rows: int = 585_000, query_count: int = 300) -> list[str]:
         f"  title search, {len(queries)} queries ({hits} with hits): "
         f"{describe_latencies(latencies)}   (target p95 ≤ {TARGET_SEARCH_P95_MS:.0f} ms"
         f"{', met' if percentile(latencies, 0.95) <= TARGET_SEARCH_P95_MS else ', MISSED'})",
+        f"  foreign-id lookup, {len(source_latencies)} AniList/MangaUpdates ids: "
+        f"{describe_latencies(source_latencies)}",
     ]
+
+
+def time_source_lookups(store, dump: Path, count: int) -> list[float]:
+    """Latency of `find_by_source` for ids that exist (half AniList numbers, half MU slugs)."""
+    connection = sqlite3.connect(f"file:{dump}?mode=ro", uri=True)
+    rng = random.Random(5)
+    (max_id,) = connection.execute("SELECT MAX(id) FROM series").fetchone()
+    lookups: list[tuple[str, str]] = []
+    while len(lookups) < count:
+        found = connection.execute(
+            "SELECT source_anilist_id, source_manga_updates_id FROM series WHERE id >= ? LIMIT 1",
+            (rng.randint(1, max_id),),
+        ).fetchone()
+        if found and found[0] is not None and len(lookups) % 2 == 0:
+            lookups.append(("anilist", str(found[0])))
+        elif found and found[1] is not None and len(lookups) % 2 == 1:
+            lookups.append(("mangaupdates", found[1]))
+    connection.close()
+    latencies = []
+    for provider, external_id in lookups:
+        started = time.perf_counter()
+        store.find_by_source(provider, external_id)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies

@@ -155,12 +155,15 @@ class DumpStore:
         external_id = str(external_id).strip()
         if column is None or not external_id:
             return None
-        # The active filter comes before LIMIT: a merged duplicate listed first
-        # must not hide the active series that carries the same id.
+        # Numeric ids are stored as integers, slugs as text: asking for both forms
+        # keeps the partial index usable (a CAST on the column would scan 585k
+        # rows). The active filter comes before LIMIT: a merged duplicate
+        # listed first must not hide the active series carrying the same id.
+        as_number: int | str = int(external_id) if external_id.isdigit() else external_id
         rows = self._rows(
-            f"SELECT {{columns}} FROM series WHERE {column} IS NOT NULL "
-            f"AND CAST({column} AS TEXT) = ? AND {ACTIVE_ROWS} ORDER BY id LIMIT 1",
-            (external_id,),
+            f"SELECT {{columns}} FROM series WHERE {column} IN (?, ?) "
+            f"AND {ACTIVE_ROWS} ORDER BY id LIMIT 1",
+            (as_number, external_id),
         )
         return from_dump_row(dict(rows[0])).metadata if rows else None
 
@@ -181,7 +184,7 @@ class DumpStore:
             if connection is None:
                 return []
             try:
-                candidates = self._candidates(connection, query, tokens)
+                candidates = self._candidates(connection, tokens)
             except sqlite3.OperationalError:
                 # A dump without our search tables (never prepared) or a token
                 # FTS5 cannot parse even quoted: nothing to offer.
@@ -197,9 +200,7 @@ class DumpStore:
         by_id = {row["id"]: from_dump_row(dict(row)).metadata for row in rows}
         return [by_id[series_id] for series_id in ids if series_id in by_id]
 
-    def _candidates(
-        self, connection: sqlite3.Connection, query: str, tokens: list[str]
-    ) -> list[sqlite3.Row]:
+    def _candidates(self, connection: sqlite3.Connection, tokens: list[str]) -> list[sqlite3.Row]:
         exact_ids = [
             series_id
             for (series_id,) in connection.execute(
