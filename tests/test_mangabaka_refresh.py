@@ -262,3 +262,36 @@ def test_a_mislabelled_content_encoding_is_not_decoded(served, tmp_path):
         server.server_close()
     assert DumpStore(dump_path()).get("1677") is not None
     assert DumpRefresh.objects.get().bytes_downloaded == len(server.archive)
+
+
+def test_refresh_now_runs_in_the_worker_on_the_queued_row(served, settings, monkeypatch):
+    from metadata import tasks
+
+    directory, base_url = served
+    pack(directory, good_rows())
+    configure(settings, dump_url=f"{base_url}/series.sqlite.tar.gz", min_dump_rows=MIN_ROWS)
+    results = []
+    monkeypatch.setattr(
+        "metadata.tasks.async_task",
+        lambda func, refresh_id, **options: results.append(tasks.refresh_task(refresh_id)),
+    )
+
+    assert tasks.request_refresh()["triggered"] is True
+
+    assert results[0]["ok"] is True and results[0]["records"] == MIN_ROWS + 1
+    refresh = DumpRefresh.objects.get()  # the queued row itself, not a second one
+    assert refresh.outcome == RefreshOutcome.SUCCEEDED
+    assert refresh.source == f"{base_url}/series.sqlite.tar.gz"
+
+
+def test_the_scheduled_refresh_skips_while_another_is_in_flight(served, settings):
+    from metadata import tasks
+
+    _, base_url = served
+    configure(settings, dump_url=f"{base_url}/missing.tar.gz", min_dump_rows=MIN_ROWS)
+    DumpRefresh.objects.create(source="x", outcome=RefreshOutcome.RUNNING)
+    assert tasks.scheduled_refresh() == {"ok": False, "skipped": True}
+    DumpRefresh.objects.all().delete()
+    outcome = tasks.scheduled_refresh()
+    assert outcome["ok"] is False and "HTTP 404" in outcome["error"]
+    assert DumpRefresh.objects.get().outcome == RefreshOutcome.FAILED
