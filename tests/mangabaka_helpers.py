@@ -12,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from metadata import devtools
+from devtools import mangabaka_dump
 from metadata.mangabaka.refresh import dump_path, prepare_dump
 from metadata.providers import reset_provider
 
@@ -58,7 +58,7 @@ def install_dump(rows: Iterable[Mapping[str, Any]]) -> Path:
     target = dump_path()
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_name("building.sqlite")
-    devtools.write_dump(scratch, rows)
+    mangabaka_dump.write_dump(scratch, rows)
     prepare_dump(scratch)
     scratch.replace(target)
     reset_provider()
@@ -68,9 +68,9 @@ def install_dump(rows: Iterable[Mapping[str, Any]]) -> Path:
 def pack(tmp_path: Path, rows: Iterable[Mapping[str, Any]], name: str = "series.sqlite.tar.gz"):
     """A dump archive (+ .sha1) in `tmp_path`; returns the archive path."""
     sqlite_path = tmp_path / f"{name}.src.sqlite"
-    devtools.write_dump(sqlite_path, rows)
+    mangabaka_dump.write_dump(sqlite_path, rows)
     archive = tmp_path / name
-    devtools.pack_dump(sqlite_path, archive)
+    mangabaka_dump.pack_dump(sqlite_path, archive)
     sqlite_path.unlink()
     return archive
 

@@ -160,9 +160,9 @@ def test_a_missing_dump_url_keeps_the_old_dump(served, old_dump):
 def test_archive_member_names_are_never_used_as_paths(served, tmp_path):
     directory, base_url = served
     source = tmp_path / "evil.sqlite"
-    from metadata import devtools
+    from devtools import mangabaka_dump
 
-    devtools.write_dump(source, good_rows())
+    mangabaka_dump.write_dump(source, good_rows())
     with tarfile.open(directory / "series.sqlite.tar.gz", "w:gz") as archive:
         archive.add(source, arcname="../../escaped.sqlite")
     refresh_dump(url=f"{base_url}/series.sqlite.tar.gz")

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from metadata.models import DumpRefresh, RefreshOutcome
-from tests.conftest import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN
 from tests.mangabaka_helpers import API_KEY, configure, install_dump, row
 
 # session + user, in-flight refresh, last finished, last success, the history list.

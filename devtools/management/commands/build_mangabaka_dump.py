@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from metadata import devtools
+from devtools import mangabaka_dump
 
 
 class Command(BaseCommand):
@@ -27,21 +27,24 @@ class Command(BaseCommand):
         if not from_json and rows < 1:
             raise CommandError("give --rows N (N ≥ 1) or --from-json FILE")
         try:
-            given = devtools.read_json_rows(from_json) if from_json else []
+            given = mangabaka_dump.read_json_rows(from_json) if from_json else []
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         start = max((int(row.get("id") or 0) for row in given), default=0)
         # A generator: 585,000 synthetic rows never sit in memory at once.
         source = itertools.chain(
             given,
-            (dict(row, id=row["id"] + start) for row in devtools.synthetic_rows(rows, seed=seed)),
+            (
+                dict(row, id=row["id"] + start)
+                for row in mangabaka_dump.synthetic_rows(rows, seed=seed)
+            ),
         )
         out.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=out.parent) as work:
-            sqlite_path = Path(work) / devtools.ARCHIVE_MEMBER
+            sqlite_path = Path(work) / mangabaka_dump.ARCHIVE_MEMBER
             try:
-                count = devtools.write_dump(sqlite_path, source)
+                count = mangabaka_dump.write_dump(sqlite_path, source)
             except (ValueError, TypeError) as exc:
                 raise CommandError(f"{from_json or 'rows'}: {exc}") from None
-            digest = devtools.pack_dump(sqlite_path, out)
+            digest = mangabaka_dump.pack_dump(sqlite_path, out)
         self.stdout.write(f"Wrote {out} ({count:,} series, sha1 {digest})")
