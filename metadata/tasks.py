@@ -13,8 +13,11 @@ from django.db import transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from feed.catalog import refresh_from_provider
+from feed.resolution import retry_releases
 from metadata.mangabaka.refresh import PROVIDER, RefreshFailed, mangabaka_config, refresh_dump
 from metadata.models import DumpRefresh, RefreshOutcome
+from metadata.providers import active_provider
 
 # A refresh row older than this still "running" is a crashed worker, not a live one.
 STALE_AFTER = timedelta(hours=3)
@@ -53,13 +56,28 @@ def request_refresh() -> dict[str, object]:
     return {"triggered": True, "skipped": False, "refresh_id": row.id}
 
 
+def update_catalog() -> dict[str, int]:
+    """After a new dump: rewrite catalog series whose record moved, retry waiting releases.
+
+    Series are compared by content hash (`feed.catalog.refresh_series`), so an
+    unchanged record writes nothing and a series edited by hand is left alone;
+    releases nobody could place may now resolve against the new dump.
+    """
+    provider = active_provider()
+    if provider is None:
+        return {"updated": 0, "unchanged": 0, "resolved": 0}
+    updated, unchanged = refresh_from_provider(provider)
+    retried = retry_releases()
+    return {"updated": updated, "unchanged": unchanged, "resolved": retried.resolved}
+
+
 def refresh_task(refresh_id: int) -> dict[str, object]:
-    """Worker entry point: run the refresh queued as `refresh_id`."""
+    """Worker entry point: run the refresh queued as `refresh_id`, then update the catalog."""
     try:
         result = refresh_dump(refresh_id=refresh_id)
     except RefreshFailed as exc:
         return {"ok": False, "error": str(exc)}
-    return {"ok": True, "records": result.records, "version": result.version}
+    return {"ok": True, "records": result.records, "version": result.version, **update_catalog()}
 
 
 def scheduled_refresh() -> dict[str, object]:
@@ -70,4 +88,4 @@ def scheduled_refresh() -> dict[str, object]:
         result = refresh_dump()
     except RefreshFailed as exc:
         return {"ok": False, "error": str(exc)}
-    return {"ok": True, "records": result.records, "version": result.version}
+    return {"ok": True, "records": result.records, "version": result.version, **update_catalog()}

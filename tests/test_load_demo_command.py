@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from feed.models import MatchMethod, Release, Resolution, Series
+from feed.models import MatchMethod, Release, Resolution, Series, SeriesOrigin
+from metadata.providers import reset_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +20,15 @@ def load_demo(*args: str) -> str:
     return out.getvalue()
 
 
-def test_the_demo_loads_series_releases_and_an_admin():
-    output = load_demo()
+@pytest.fixture(autouse=True)
+def own_data_dir(data_dir):
+    """The demo installs a metadata dump under the data dir: each test gets its own."""
+    yield
+    reset_provider()
+
+
+def test_without_metadata_the_demo_keeps_the_import_only_tallies():
+    load_demo("--no-metadata")
 
     assert Series.objects.count() == 117
     assert Release.objects.filter(source_name="demo").count() == 225
@@ -30,6 +38,30 @@ def test_the_demo_loads_series_releases_and_an_admin():
     assert resolved.filter(match_method=MatchMethod.PROVIDER_LINK).count() == 17
     assert Release.objects.filter(resolution=Resolution.REVIEW_PENDING).count() == 12
     assert Release.objects.filter(resolution=Resolution.UNRESOLVED).count() == 9
+
+
+def test_the_demo_loads_series_metadata_releases_and_an_admin():
+    output = load_demo()
+
+    assert "MangaBaka demo dump installed (133 active series of 134)" in output
+    # 117 imported, and 16 created from the dump for releases the import lacks.
+    assert Series.objects.filter(origin=SeriesOrigin.IMPORT).count() == 117
+    created = Series.objects.filter(origin=SeriesOrigin.PROVIDER)
+    assert created.count() == 16
+    assert {"Golden Kamuy", "Kaiji", "Dragon Ball Super", "Look Back"} <= set(
+        created.values_list("canonical_title", flat=True)
+    )
+    assert Release.objects.filter(source_name="demo").count() == 225
+    resolved = Release.objects.filter(resolution=Resolution.RESOLVED)
+    assert resolved.filter(match_method=MatchMethod.FUZZY_TITLE).count() == 187
+    assert resolved.filter(match_method=MatchMethod.PROVIDER_LINK).count() == 17
+    # The 9 unknown and 8 of the 12 near misses now resolve through MangaBaka.
+    assert resolved.filter(match_method=MatchMethod.PROVIDER_TITLE).count() == 17
+    assert Release.objects.filter(resolution=Resolution.REVIEW_PENDING).count() == 4
+    assert Release.objects.filter(resolution=Resolution.UNRESOLVED).count() == 0
+    # "Tensai-tachi no Renai Zunousen" found Kaguya-sama by its AniList id: no duplicate.
+    kaguya = Series.objects.get(canonical_title="Kaguya-sama wa Kokurasetai")
+    assert kaguya.releases.filter(title__startswith="Tensai-tachi").exists()
     demo = get_user_model().objects.get(username="demo")
     assert demo.is_staff and demo.is_superuser and demo.check_password("demo-password")
     assert "Log in at /accounts/login/ as demo / demo-password" in output
@@ -44,7 +76,7 @@ def test_loading_the_demo_again_changes_nothing():
     assert "Series: 0 created, 0 updated, 117 unchanged, 0 skipped." in output
     assert "Releases: fetched 225, new 0, updated 0," in output
     assert "already exists" in output
-    assert Series.objects.count() == 117
+    assert Series.objects.count() == 133
     assert Release.objects.count() == 225
     assert get_user_model().objects.get(username="demo").first_name == "kept"
 

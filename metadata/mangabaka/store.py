@@ -10,6 +10,7 @@ was replaced under it.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
@@ -232,8 +233,20 @@ class DumpStore:
                 f"LIMIT {UNRANKED_POOL}",
                 (quote_token(least_common),),
             ).fetchall()
+        if len(tokens) > 1:
+            # Uploaders split or join words the title spells the other way
+            # ("Gin Tama" for "Gintama"): word pairs joined are candidates too.
+            joined = {a + b for a, b in itertools.pairwise(tokens)}
+            matched = matched + ranked_matches(
+                connection, " OR ".join(quote_token(word) for word in sorted(joined))
+            )
         seen = {row["rowid"] for row in found}
-        return found + [row for row in matched if row["rowid"] not in seen]
+        fresh = []
+        for row in matched:
+            if row["rowid"] not in seen:
+                seen.add(row["rowid"])
+                fresh.append(row)
+        return found + fresh
 
     @staticmethod
     def _documents_per_token(connection: sqlite3.Connection, tokens: list[str]) -> list[int]:

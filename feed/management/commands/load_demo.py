@@ -1,7 +1,13 @@
-"""Load the demo catalog, demo releases and a demo admin: `manage.py load_demo`.
+"""Load the demo catalog, metadata dump, releases and admin: `manage.py load_demo`.
 
-Safe to run again: the import updates series by external id, re-ingesting the
-same feed document changes nothing, and an existing demo user is left alone.
+The demo shows the whole pipeline: a hand-made import (the catalog's core), a
+small MangaBaka dump in the real schema (`fixtures/mangabaka_demo_rows.json`)
+installed as the metadata provider, then a Nyaa feed whose releases resolve
+against both — releases for series the import lacks create them from the dump.
+
+Safe to run again: the import updates series by external id, the dump is
+re-installed whole, re-ingesting the same feed document changes nothing, and
+an existing demo user is left alone.
 """
 
 from __future__ import annotations
@@ -13,10 +19,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from devtools.mangabaka_dump import pack_dump, read_json_rows, write_dump
 from feed.importer import import_series
 from feed.models import Series
 from feed.polling import ingest_document
 from feed.sources.nyaa import FeedError
+from metadata.mangabaka.refresh import RefreshFailed, refresh_dump
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
 DEMO_SOURCE = "demo"
@@ -40,14 +48,33 @@ class Command(BaseCommand):
             help="Series to import (default: fixtures/demo_series.json).",
         )
         parser.add_argument(
+            "--metadata-file",
+            type=Path,
+            default=FIXTURES_DIR / "mangabaka_demo_rows.json",
+            help="MangaBaka dump rows to install (default: fixtures/mangabaka_demo_rows.json).",
+        )
+        parser.add_argument(
+            "--no-metadata",
+            action="store_true",
+            help="Install no metadata dump: releases resolve against the imported catalog only.",
+        )
+        parser.add_argument(
             "--releases-file",
             type=Path,
             default=FIXTURES_DIR / "demo_releases.xml",
             help="Nyaa RSS document to ingest (default: fixtures/demo_releases.xml).",
         )
 
-    def handle(self, *args, series_file: Path, releases_file: Path, **options):
-        for path in (series_file, releases_file):
+    def handle(
+        self,
+        *args,
+        series_file: Path,
+        releases_file: Path,
+        metadata_file: Path,
+        no_metadata: bool,
+        **options,
+    ):
+        for path in (series_file, releases_file, *([] if no_metadata else [metadata_file])):
             if not path.is_file():
                 raise CommandError(f"demo data not found: {path}")
 
@@ -58,6 +85,9 @@ class Command(BaseCommand):
             f"Series: {report.created} created, {report.updated} updated, "
             f"{report.unchanged} unchanged, {report.skipped} skipped."
         )
+
+        if not no_metadata:
+            self._install_dump(metadata_file)
 
         try:
             summary = ingest_document(releases_file.read_bytes(), source_name=DEMO_SOURCE)
@@ -84,4 +114,19 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Demo ready. Log in at {reverse('login')} as {DEMO_USERNAME} / {DEMO_PASSWORD}."
             )
+        )
+
+    def _install_dump(self, rows_file: Path) -> None:
+        """Pack the demo rows as MangaBaka publishes its dump, and install it."""
+        work = Path(settings.DATA_DIR) / "demo-metadata"
+        work.mkdir(parents=True, exist_ok=True)
+        rows = write_dump(work / "series.sqlite", read_json_rows(rows_file))
+        pack_dump(work / "series.sqlite", work / "series.sqlite.tar.gz")
+        try:
+            # The real dump's row-count floor (100,000) would refuse a demo of this size.
+            result = refresh_dump(file=work / "series.sqlite.tar.gz", min_rows=1)
+        except RefreshFailed as exc:
+            raise CommandError(f"{rows_file}: demo metadata dump not installed: {exc}") from None
+        self.stdout.write(
+            f"Metadata: MangaBaka demo dump installed ({result.records} active series of {rows})."
         )

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from metadata.mangabaka.refresh import RefreshFailed, refresh_dump
-from metadata.tasks import refresh_in_flight
+from metadata.tasks import refresh_in_flight, update_catalog
 
 
 class Command(BaseCommand):
@@ -57,4 +57,9 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Installed MangaBaka dump {result.version[:12]}: {result.records:,} active series "
             f"of {result.rows:,} ({result.bytes_downloaded:,} bytes downloaded)"
+        )
+        catalog = update_catalog()
+        self.stdout.write(
+            f"Catalog: {catalog['updated']} series updated, {catalog['unchanged']} unchanged; "
+            f"{catalog['resolved']} waiting releases resolved."
         )
