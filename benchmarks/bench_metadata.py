@@ -23,6 +23,9 @@ from benchmarks.common import REPO, bench_environment, describe_latencies, perce
 TARGET_REFRESH_SECONDS = 300
 TARGET_REFRESH_RSS_MB = 500
 TARGET_SEARCH_P95_MS = 20.0
+TARGET_RESOLVE_P95_MS = 20.0
+TARGET_BACKLOG_SECONDS = 60.0
+BACKLOG = 10_000
 
 
 def ensure_archive(rows: int, directory: Path) -> Path:
@@ -55,7 +58,8 @@ REFRESH_CHILD = """
 import resource, sys, django
 django.setup()
 from django.core.management import call_command
-call_command("refresh_metadata", "--file", sys.argv[1], "--force", "--min-rows", sys.argv[2])
+arguments = ["--file", sys.argv[1], "--force", "--min-rows", sys.argv[2], "--skip-catalog"]
+call_command("refresh_metadata", *arguments)
 print("peak_rss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
@@ -128,6 +132,7 @@ def run(rows: int = 585_000, query_count: int = 300) -> list[str]:
         latencies.append((time.perf_counter() - started) * 1000)
         hits += str(series_id) in {series.external_id for series in found}
     source_latencies = time_source_lookups(store, dump_path(), query_count)
+    resolution = time_resolution(queries, sample_queries(dump_path(), BACKLOG))
     return [
         f"MangaBaka dump ({rows:,} rows)",
         f"  refresh (hash + extract + validate + index): {seconds:6.1f} s "
@@ -138,6 +143,7 @@ def run(rows: int = 585_000, query_count: int = 300) -> list[str]:
         f"{', met' if percentile(latencies, 0.95) <= TARGET_SEARCH_P95_MS else ', MISSED'})",
         f"  foreign-id lookup, {len(source_latencies)} AniList/MangaUpdates ids: "
         f"{describe_latencies(source_latencies)}",
+        *resolution,
     ]
 
 
@@ -163,3 +169,107 @@ def time_source_lookups(store, dump: Path, count: int) -> list[float]:
         store.find_by_source(provider, external_id)
         latencies.append((time.perf_counter() - started) * 1000)
     return latencies
+
+
+def _feed(posts: list[tuple[int, str]]) -> bytes:
+    """A Nyaa RSS document of `(post id, title)` items."""
+    from xml.sax.saxutils import escape
+
+    items = "".join(
+        f"<item><title>{escape(title)}</title>"
+        f"<link>https://nyaa.si/download/{post}.torrent</link>"
+        f"<guid>https://nyaa.si/view/{post}</guid>"
+        "<pubDate>Mon, 18 May 2026 23:34:56 -0000</pubDate>"
+        f"<nyaa:infoHash>{post:0>40}</nyaa:infoHash><nyaa:size>1 MiB</nyaa:size></item>"
+        for post, title in posts
+    )
+    return (
+        '<rss xmlns:nyaa="https://nyaa.si/xmlns/nyaa" version="2.0"><channel>'
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def time_resolution(
+    queries: list[tuple[str, int]], backlog_queries: list[tuple[str, int]]
+) -> list[str]:
+    """Resolution through the provider against the installed dump, all rolled back after.
+
+    - per release: a release titled like an upload of a dump series, resolved
+      alone (provider search, rescoring, series creation) — the catalog's
+      title index is built once beforehand, as a poll's resolver does;
+    - a backlog: `BACKLOG` waiting releases of distinct series, `retry_releases()`;
+    - queries per poll: the same poll shape at two sizes, for series that exist.
+    """
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from feed.models import Release, Resolution, Series
+    from feed.polling import ingest_document
+    from feed.resolution import Resolver, retry_releases
+    from metadata.providers import active_provider, reset_provider
+
+    reset_provider()
+    if active_provider() is None:
+        return ["  resolution: no provider (dump not installed?)"]
+    lines = []
+    with transaction.atomic():
+        catalog_size = Series.objects.count()
+        resolver = Resolver()
+        started = time.perf_counter()
+        resolver.index  # noqa: B018 - built once per resolver, as in a poll
+        index_seconds = time.perf_counter() - started
+        latencies = []
+        for number, (query, _series_id) in enumerate(queries):
+            release = Release(external_id=f"bench-{number}", title=f"{query} v01-03 (Digital)")
+            started = time.perf_counter()
+            resolver.resolve([release])
+            latencies.append((time.perf_counter() - started) * 1000)
+        met = percentile(latencies, 0.95) <= TARGET_RESOLVE_P95_MS
+        lines.append(
+            f"  title resolution per release ({len(latencies)}, catalog of {catalog_size:,}; "
+            f"title index built once in {index_seconds:.1f} s): {describe_latencies(latencies)}"
+            f"   (target p95 ≤ {TARGET_RESOLVE_P95_MS:.0f} ms, {'met' if met else 'MISSED'})"
+        )
+
+        Release.objects.bulk_create(
+            [
+                Release(
+                    external_id=f"backlog-{number}",
+                    source_name="bench",
+                    title=f"[Group] {query} - Chapter {number % 90 + 1} [ABCD1234].zip",
+                    resolution=Resolution.UNRESOLVED,
+                )
+                for number, (query, _series_id) in enumerate(backlog_queries)
+            ],
+            batch_size=1000,
+        )
+        started = time.perf_counter()
+        summary = retry_releases(Release.objects.filter(source_name="bench"))
+        backlog_seconds = time.perf_counter() - started
+        lines.append(
+            f"  backlog of {len(backlog_queries):,} waiting releases: {backlog_seconds:.1f} s "
+            f"(target ≤ {TARGET_BACKLOG_SECONDS:.0f} s, "
+            f"{'met' if backlog_seconds <= TARGET_BACKLOG_SECONDS else 'MISSED'}); "
+            f"{summary.resolved:,} resolved, {summary.queued_for_review:,} to review, "
+            f"{summary.unresolved:,} unmatched"
+        )
+
+        counts = []
+        for size in (20, 200):
+            posts = [
+                (
+                    10_000_000 + size * 1000 + n,
+                    f"[G] {backlog_queries[n % 5][0]} - Chapter {n + 1} [AB12CD34].zip",
+                )
+                for n in range(size)
+            ]
+            with CaptureQueriesContext(connection) as captured:
+                ingest_document(_feed(posts), source_name=f"bench-poll-{size}")
+            counts.append((size, len(captured.captured_queries)))
+        lines.append(
+            "  queries per poll (releases of 5 known series): "
+            + ", ".join(f"{size} items → {queries_made} queries" for size, queries_made in counts)
+        )
+        transaction.set_rollback(True)
+    reset_provider()
+    return lines

@@ -40,7 +40,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
-from feed.catalog import known_series, lookup_record, upsert_from_metadata
+from feed.catalog import LOOKUP_PROVIDERS, known_series, lookup_record, upsert_from_metadata
 from feed.coverage import recompute_coverage
 from feed.external_ids import provider_links
 from feed.models import ExternalId, MatchMethod, Release, Resolution, Series
@@ -279,6 +279,8 @@ class Resolver:
         if self.provider is None:
             return None
         for pair in pairs:
+            if pair[0] not in LOOKUP_PROVIDERS:
+                continue
             if pair not in self._lookups:
                 self._lookups[pair] = self._ask(lookup_record, self.provider, *pair)
             record = self._lookups[pair]

@@ -307,3 +307,12 @@ def test_editing_a_series_in_the_django_admin_locks_its_metadata(admin_client):
     refresh_series([metadata("1677", "Chainsaw Man", total_volumes=30)])
     series.refresh_from_db()
     assert series.canonical_title == "Chainsaw Man (my edit)"
+
+
+def test_a_mangadex_link_is_not_asked_of_the_provider(db, provider):
+    item = release(
+        "Zzz Unknown Pack", "https://mangadex.org/title/a77742b1-befd-49a4-bff5-1ad4e6b0ef7b"
+    )
+    Resolver().resolve([item])
+
+    assert not any(call[0] in ("get", "find_by_foreign_id") for call in provider.calls)

@@ -28,8 +28,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--min-rows", type=int, help="override providers.mangabaka.min_dump_rows"
         )
+        parser.add_argument(
+            "--skip-catalog",
+            action="store_true",
+            help="install the dump only: do not refresh catalog series or retry waiting releases",
+        )
 
-    def handle(self, *args, url: str | None, file: Path | None, force: bool, min_rows, **options):
+    def handle(
+        self,
+        *args,
+        url: str | None,
+        file: Path | None,
+        force: bool,
+        min_rows,
+        skip_catalog: bool,
+        **options,
+    ):
         running = refresh_in_flight()
         if running is not None and not force:
             raise CommandError(
@@ -58,6 +72,8 @@ class Command(BaseCommand):
             f"Installed MangaBaka dump {result.version[:12]}: {result.records:,} active series "
             f"of {result.rows:,} ({result.bytes_downloaded:,} bytes downloaded)"
         )
+        if skip_catalog:
+            return
         catalog = update_catalog()
         self.stdout.write(
             f"Catalog: {catalog['updated']} series updated, {catalog['unchanged']} unchanged; "
