@@ -14,15 +14,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from codex_sync import linking, overlay
-from codex_sync.models import (
-    CodexLink,
-    ConnectionStatus,
-    HealthCheck,
-    SyncConflict,
-    SyncRun,
-    UnmatchedCodexSeries,
-)
+from codex_sync import linking, models, overlay
 from codex_sync.status import CodexStatus, codex_status
 from feed.models import Series
 from tsundoku.admin import ReadOnlyAdmin, redacted
@@ -55,7 +47,7 @@ def _search_by_codex_uuid(queryset: QuerySet, search_term: str) -> QuerySet | No
     return queryset.filter(codex_series_uuid=codex_uuid)
 
 
-@admin.register(CodexLink)
+@admin.register(models.CodexLink)
 class CodexLinkAdmin(admin.ModelAdmin):
     list_display = (
         "series_title",
@@ -88,7 +80,7 @@ class CodexLinkAdmin(admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="Series", ordering="series__sort_title")
-    def series_title(self, link: CodexLink) -> str:
+    def series_title(self, link: models.CodexLink) -> str:
         return format_html(
             '<a href="{}">{}</a>',
             reverse("feed:detail", args=[link.series_id]),
@@ -96,14 +88,14 @@ class CodexLinkAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Codex")
-    def open_in_codex(self, link: CodexLink) -> str:
+    def open_in_codex(self, link: models.CodexLink) -> str:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener noreferrer">open in Codex</a>',
             overlay.series_url(link.codex_series_uuid),
         )
 
     @admin.display(description="Status")
-    def status(self, link: CodexLink) -> str:
+    def status(self, link: models.CodexLink) -> str:
         return codex_status(
             highest_volume=link.series.highest_volume,
             highest_chapter=link.series.highest_chapter,
@@ -125,7 +117,7 @@ SWEEP_COUNTS = (
 )
 
 
-@admin.register(SyncRun)
+@admin.register(models.SyncRun)
 class SyncRunAdmin(ReadOnlyAdmin):
     list_display = ("started_at", "trigger", "outcome", *SWEEP_COUNTS, "duration_ms", "error_text")
     list_filter = ("trigger", "outcome")
@@ -143,7 +135,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
     error_text = redacted("error")
 
 
-@admin.register(HealthCheck)
+@admin.register(models.HealthCheck)
 class HealthCheckAdmin(ReadOnlyAdmin):
     list_display = (
         "checked_at",
@@ -160,7 +152,7 @@ class HealthCheckAdmin(ReadOnlyAdmin):
     error_text = redacted("error")
 
 
-@admin.register(ConnectionStatus)
+@admin.register(models.ConnectionStatus)
 class ConnectionStatusAdmin(ReadOnlyAdmin):
     # The sweep lock (lock_token, lock_expires_at) is machinery, not status.
     list_display = ("__str__", "reachable", "auth_state", "last_success_at", "linked_count")
@@ -182,7 +174,7 @@ class ConnectionStatusAdmin(ReadOnlyAdmin):
     last_error_text = redacted("last_error", "Last error")
 
 
-@admin.register(SyncConflict)
+@admin.register(models.SyncConflict)
 class SyncConflictAdmin(ReadOnlyAdmin):
     list_display = (
         "kind",
@@ -197,7 +189,7 @@ class SyncConflictAdmin(ReadOnlyAdmin):
     ordering = ("id",)
 
 
-@admin.register(UnmatchedCodexSeries)
+@admin.register(models.UnmatchedCodexSeries)
 class UnmatchedCodexSeriesAdmin(ReadOnlyAdmin):
     list_display = (
         "codex_series_uuid",
@@ -219,7 +211,7 @@ class UnmatchedCodexSeriesAdmin(ReadOnlyAdmin):
         return queryset.none() if search_term.strip() else queryset, False
 
     @admin.display(description="External ids")
-    def external_id_list(self, row: UnmatchedCodexSeries) -> str:
+    def external_id_list(self, row: models.UnmatchedCodexSeries) -> str:
         return ", ".join(
             f"{ref.get('source', '')}:{ref.get('externalId', '')}"
             for ref in row.external_ids

@@ -106,3 +106,13 @@ def codex() -> Iterator[FakeCodex]:
     """A mocked Codex (`responses`) at the test config's base_url; other URLs fail to connect."""
     with mocked_codex() as fake:
         yield fake
+
+
+@pytest.fixture
+def queued(monkeypatch) -> list[tuple]:
+    """Record what `request_sweep` hands to django-q instead of queueing it."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        "codex_sync.tasks.async_task", lambda *args, **kwargs: calls.append((args, kwargs))
+    )
+    return calls

@@ -8,17 +8,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from codex_sync.models import (
-    CodexLink,
-    ConnectionStatus,
-    HealthCheck,
-    LinkKind,
-    SyncConflict,
-    SyncOutcome,
-    SyncRun,
-    SyncTrigger,
-    UnmatchedCodexSeries,
-)
+from codex_sync import models as codex_models
 from feed.models import Release, SourceState
 from tests.helpers import CODEX_KEY
 
@@ -40,12 +30,16 @@ def linked(make_series):
     present = make_series("Present Series", highest_chapter=50)
     ignored = make_series("Ignored Series", highest_volume=10, ignore_completion=True)
     make_series("Not On Codex")
-    CodexLink.objects.create(series=behind, codex_series_uuid=uuid.uuid4(), local_max_volume=8)
-    CodexLink.objects.create(
+    codex_models.CodexLink.objects.create(
+        series=behind, codex_series_uuid=uuid.uuid4(), local_max_volume=8
+    )
+    codex_models.CodexLink.objects.create(
         series=complete, codex_series_uuid=CODEX_UUID, local_max_volume=10, link_kind="manual"
     )
-    CodexLink.objects.create(series=present, codex_series_uuid=uuid.uuid4())
-    CodexLink.objects.create(series=ignored, codex_series_uuid=uuid.uuid4(), local_max_volume=2)
+    codex_models.CodexLink.objects.create(series=present, codex_series_uuid=uuid.uuid4())
+    codex_models.CodexLink.objects.create(
+        series=ignored, codex_series_uuid=uuid.uuid4(), local_max_volume=2
+    )
     return {"behind": behind, "complete": complete, "present": present, "ignored": ignored}
 
 
@@ -80,7 +74,7 @@ def test_the_link_list_filters_by_status(admin_client, linked, status):
 
 
 def test_the_link_list_filters_by_link_kind(admin_client, linked):
-    text = page_text(admin_client.get(LINKS, {"link_kind__exact": LinkKind.MANUAL}))
+    text = page_text(admin_client.get(LINKS, {"link_kind__exact": codex_models.LinkKind.MANUAL}))
 
     assert titles_in(text) == {"Complete Series"}
 
@@ -105,7 +99,7 @@ def test_the_link_list_reads_a_fixed_number_of_queries(
 ):
     for index in range(40):
         series = make_series(highest_volume=index)
-        CodexLink.objects.create(
+        codex_models.CodexLink.objects.create(
             series=series, codex_series_uuid=uuid.UUID(int=index + 1), local_max_volume=5
         )
 
@@ -116,7 +110,7 @@ def test_the_link_list_reads_a_fixed_number_of_queries(
 
 
 def test_links_cannot_be_added_or_edited_here_but_can_be_deleted(admin_client, linked):
-    link = CodexLink.objects.get(series=linked["complete"])
+    link = codex_models.CodexLink.objects.get(series=linked["complete"])
 
     add = admin_client.get("/admin/codex_sync/codexlink/add/")
     change = admin_client.post(
@@ -127,14 +121,14 @@ def test_links_cannot_be_added_or_edited_here_but_can_be_deleted(admin_client, l
     assert add.status_code == 403
     assert change.status_code == 403
     assert delete.status_code == 302
-    assert not CodexLink.objects.filter(pk=link.pk).exists()
+    assert not codex_models.CodexLink.objects.filter(pk=link.pk).exists()
 
 
 @pytest.fixture
 def codex_history(make_series):
     leaked = f"oops X-API-Key: {CODEX_KEY}"
-    ConnectionStatus.objects.create(
-        pk=ConnectionStatus.SINGLETON_ID,
+    codex_models.ConnectionStatus.objects.create(
+        pk=codex_models.ConnectionStatus.SINGLETON_ID,
         reachable=True,
         codex_name="codex",
         codex_version="1.32.0",
@@ -142,15 +136,19 @@ def codex_history(make_series):
         lock_token="a1b2c3d4e5f6",
         lock_expires_at=timezone.now(),
     )
-    SyncRun.objects.create(trigger=SyncTrigger.CRON, outcome=SyncOutcome.ERROR, error=leaked)
-    HealthCheck.objects.create(reachable=False, error=leaked)
-    SyncConflict.objects.create(kind="many_claim_one", series_ids=[1, 2], detail="two claim one")
-    UnmatchedCodexSeries.objects.create(
+    codex_models.SyncRun.objects.create(
+        trigger=codex_models.SyncTrigger.CRON, outcome=codex_models.SyncOutcome.ERROR, error=leaked
+    )
+    codex_models.HealthCheck.objects.create(reachable=False, error=leaked)
+    codex_models.SyncConflict.objects.create(
+        kind="many_claim_one", series_ids=[1, 2], detail="two claim one"
+    )
+    codex_models.UnmatchedCodexSeries.objects.create(
         codex_series_uuid=CODEX_UUID,
         external_ids=[{"source": "api:anilist", "externalId": "4242"}],
     )
     series = make_series("Berserk", anilist="30002")
-    CodexLink.objects.create(series=series, codex_series_uuid=uuid.uuid4())
+    codex_models.CodexLink.objects.create(series=series, codex_series_uuid=uuid.uuid4())
     Release.objects.create(external_id="1", source_name="nyaa-manga", title="Berserk v01")
     SourceState.objects.create(name="nyaa-manga")
     return series
@@ -194,7 +192,7 @@ def test_stored_errors_are_shown_redacted(admin_client, codex_history, model):
 def test_the_connection_status_page_leaves_out_the_sweep_lock(admin_client, codex_history):
     text = page_text(
         admin_client.get(
-            f"/admin/codex_sync/connectionstatus/{ConnectionStatus.SINGLETON_ID}/change/"
+            f"/admin/codex_sync/connectionstatus/{codex_models.ConnectionStatus.SINGLETON_ID}/change/"
         )
     )
 

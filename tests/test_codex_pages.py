@@ -14,19 +14,8 @@ from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
 
+from codex_sync import models as codex_models
 from codex_sync.lock import claim_lock
-from codex_sync.models import (
-    AuthState,
-    CodexLink,
-    ConnectionStatus,
-    HealthCheck,
-    LinkKind,
-    SyncConflict,
-    SyncOutcome,
-    SyncRun,
-    SyncTrigger,
-    UnmatchedCodexSeries,
-)
 from feed.models import Series
 from tests.helpers import CODEX_KEY
 
@@ -54,15 +43,6 @@ def no_log_leak(caplog):
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(
-        "codex_sync.tasks.async_task", lambda *args, **kwargs: calls.append((args, kwargs))
-    )
-    return calls
-
-
-@pytest.fixture
 def reader_client(client, django_user_model):
     """Logged in, but not staff: the read tier."""
     user = django_user_model.objects.create_user(username="reader", password="reader-pass-1")
@@ -76,22 +56,22 @@ def history(make_series):
     now = timezone.now()
     series = make_series("Berserk")
     other = make_series("Berserk Deluxe")
-    ConnectionStatus.objects.create(
-        pk=ConnectionStatus.SINGLETON_ID,
+    codex_models.ConnectionStatus.objects.create(
+        pk=codex_models.ConnectionStatus.SINGLETON_ID,
         reachable=True,
         codex_name="codex",
         codex_version="1.31.0",
-        auth_state=AuthState.UNAUTHORIZED,
+        auth_state=codex_models.AuthState.UNAUTHORIZED,
         last_preflight_at=now,
         last_success_at=now - timedelta(days=1),
         last_error="API key rejected (401): Invalid API key",
         last_error_at=now,
         fetched_count=250,
     )
-    CodexLink.objects.create(series=series, codex_series_uuid=CODEX_UUID)
-    SyncRun.objects.create(
-        trigger=SyncTrigger.CRON,
-        outcome=SyncOutcome.AUTH_FAILED,
+    codex_models.CodexLink.objects.create(series=series, codex_series_uuid=CODEX_UUID)
+    codex_models.SyncRun.objects.create(
+        trigger=codex_models.SyncTrigger.CRON,
+        outcome=codex_models.SyncOutcome.AUTH_FAILED,
         error="API key rejected (401): Invalid API key",
         duration_ms=1234,
         fetched=250,
@@ -101,8 +81,10 @@ def history(make_series):
         conflicts=1,
         unmatched=9,
     )
-    HealthCheck.objects.create(reachable=True, codex_name="codex", codex_version="1.31.0")
-    SyncConflict.objects.create(
+    codex_models.HealthCheck.objects.create(
+        reachable=True, codex_name="codex", codex_version="1.31.0"
+    )
+    codex_models.SyncConflict.objects.create(
         kind="codex_matches_many",
         codex_series_uuids=[CODEX_UUID],
         series_ids=[series.pk, other.pk],
@@ -110,7 +92,7 @@ def history(make_series):
         chosen_codex_series_uuid=CODEX_UUID,
         detail="anilist:30002 is on both series",
     )
-    UnmatchedCodexSeries.objects.create(
+    codex_models.UnmatchedCodexSeries.objects.create(
         codex_series_uuid="7a1c2b7e-0000-4000-8000-000000000009",
         external_ids=[
             {
@@ -184,16 +166,18 @@ def test_the_page_script_gets_the_sweep_outcome_labels_from_the_models(admin_cli
 
 
 def test_an_unreachable_codex_says_so(admin_client, db):
-    ConnectionStatus.objects.create(pk=ConnectionStatus.SINGLETON_ID, reachable=False)
+    codex_models.ConnectionStatus.objects.create(
+        pk=codex_models.ConnectionStatus.SINGLETON_ID, reachable=False
+    )
 
     assert "Unreachable" in page_text(admin_client.get("/codex/"))
 
 
 def test_a_running_sweep_shows_its_page_progress(admin_client, db):
     claim_lock()
-    ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).update(
-        progress_pages=3, progress_total_pages=12
-    )
+    codex_models.ConnectionStatus.objects.filter(
+        pk=codex_models.ConnectionStatus.SINGLETON_ID
+    ).update(progress_pages=3, progress_total_pages=12)
 
     text = page_text(admin_client.get("/codex/"))
 
@@ -203,7 +187,7 @@ def test_a_running_sweep_shows_its_page_progress(admin_client, db):
 
 def test_unmatched_codex_series_are_paginated_in_codex_order(admin_client, db):
     for index in range(30):
-        UnmatchedCodexSeries.objects.create(
+        codex_models.UnmatchedCodexSeries.objects.create(
             codex_series_uuid=uuid.UUID(int=index + 1), external_ids=[]
         )
 
@@ -222,14 +206,18 @@ def test_the_card_reads_a_fixed_number_of_queries(
 ):
     for index in range(20):
         series = make_series()
-        SyncConflict.objects.create(
+        codex_models.SyncConflict.objects.create(
             kind="many_claim_one",
             series_ids=[series.pk],
             codex_series_uuids=[str(uuid.UUID(int=index + 1))],
         )
-        UnmatchedCodexSeries.objects.create(codex_series_uuid=uuid.UUID(int=1000 + index))
-        SyncRun.objects.create(trigger=SyncTrigger.CRON, outcome=SyncOutcome.SUCCESS)
-        HealthCheck.objects.create(reachable=True)
+        codex_models.UnmatchedCodexSeries.objects.create(
+            codex_series_uuid=uuid.UUID(int=1000 + index)
+        )
+        codex_models.SyncRun.objects.create(
+            trigger=codex_models.SyncTrigger.CRON, outcome=codex_models.SyncOutcome.SUCCESS
+        )
+        codex_models.HealthCheck.objects.create(reachable=True)
 
     with django_assert_max_num_queries(16):
         response = admin_client.get("/codex/")
@@ -370,8 +358,11 @@ def test_linking_from_the_series_page(admin_client, make_series):
     assert response.url == f"/series/{series.pk}/"
     (message,) = messages_of(response)
     assert message.startswith(f"Linked Berserk to Codex series {CODEX_UUID}.")
-    link = CodexLink.objects.get(series=series)
-    assert (str(link.codex_series_uuid), link.link_kind) == (CODEX_UUID, LinkKind.MANUAL)
+    link = codex_models.CodexLink.objects.get(series=series)
+    assert (str(link.codex_series_uuid), link.link_kind) == (
+        CODEX_UUID,
+        codex_models.LinkKind.MANUAL,
+    )
     assert f'action="/codex/series/{series.pk}/unlink"' in page_text(
         admin_client.get(f"/series/{series.pk}/")
     )
@@ -386,14 +377,14 @@ def test_a_bad_reference_is_explained_and_links_nothing(admin_client, make_serie
     assert response.url == f"/series/{series.pk}/"
     (message,) = messages_of(response)
     assert message.startswith("Not linked: ")
-    assert not CodexLink.objects.exists()
+    assert not codex_models.CodexLink.objects.exists()
 
 
 def test_unlinking_an_automatic_link_warns_that_the_next_sweep_restores_it(
     admin_client, make_series
 ):
     series = make_series("Berserk")
-    CodexLink.objects.create(series=series, codex_series_uuid=CODEX_UUID)
+    codex_models.CodexLink.objects.create(series=series, codex_series_uuid=CODEX_UUID)
 
     first = admin_client.post(f"/codex/series/{series.pk}/unlink")
     second = admin_client.post(f"/codex/series/{series.pk}/unlink")
@@ -401,12 +392,14 @@ def test_unlinking_an_automatic_link_warns_that_the_next_sweep_restores_it(
     assert first.url == f"/series/{series.pk}/"
     assert "the next sweep links it again" in messages_of(first)[0]
     assert messages_of(second)[-1] == "Berserk was not linked to Codex."
-    assert not CodexLink.objects.exists()
+    assert not codex_models.CodexLink.objects.exists()
 
 
 def test_unlinking_a_manual_link(admin_client, make_series):
     series = make_series("Berserk")
-    CodexLink.objects.create(series=series, codex_series_uuid=CODEX_UUID, link_kind="manual")
+    codex_models.CodexLink.objects.create(
+        series=series, codex_series_uuid=CODEX_UUID, link_kind="manual"
+    )
 
     response = admin_client.post(f"/codex/series/{series.pk}/unlink")
 
@@ -447,11 +440,11 @@ def test_the_series_forms_are_forbidden_to_everyone_else(
     client, reader_client, make_series, action, data
 ):
     series = make_series("Berserk")
-    CodexLink.objects.create(series=series, codex_series_uuid=uuid.uuid4())
+    codex_models.CodexLink.objects.create(series=series, codex_series_uuid=uuid.uuid4())
 
     assert client.post(f"/codex/series/{series.pk}/{action}", data).status_code == 403
     assert reader_client.post(f"/codex/series/{series.pk}/{action}", data).status_code == 403
-    assert CodexLink.objects.get(series=series).link_kind == LinkKind.AUTO
+    assert codex_models.CodexLink.objects.get(series=series).link_kind == codex_models.LinkKind.AUTO
     assert Series.objects.get(pk=series.pk).ignore_completion is False
 
 

@@ -52,16 +52,6 @@ def body_of(response) -> str:
 
 
 @pytest.fixture
-def queued(monkeypatch) -> list[tuple]:
-    """Record what `request_sweep` hands to django-q instead of queueing it."""
-    calls: list[tuple] = []
-    monkeypatch.setattr(
-        "codex_sync.tasks.async_task", lambda *args, **kwargs: calls.append((args, kwargs))
-    )
-    return calls
-
-
-@pytest.fixture
 def no_log_leak(caplog):
     caplog.set_level(logging.DEBUG)
     yield
