@@ -11,7 +11,10 @@ queue and the Codex page all create series through `upsert_from_metadata`,
 so a series is never duplicated whichever door it came through.
 
 A series the admin edited by hand (`metadata_locked`) keeps its metadata: a
-refresh may add cross ids it lacks but never rewrites its fields.
+refresh may add cross ids it lacks but never rewrites its fields. A series
+from a hand-made import is treated as curated too: the provider only fills
+the fields it left empty. A series the provider created follows the
+provider: rewritten whenever the record's content hash moves.
 """
 
 from __future__ import annotations
@@ -39,7 +42,16 @@ MAX_EXTERNAL_ID_LENGTH = ExternalId._meta.get_field("external_id").max_length
 # Ids a metadata provider can be asked about. MangaDex is not among them:
 # MangaBaka dropped it as a source, so its ids find nothing there.
 LOOKUP_PROVIDERS = frozenset(
-    {"mangabaka", "anilist", "mal", "mangaupdates", "kitsu", "anime_planet", "shikimori"}
+    {
+        "mangabaka",
+        "anilist",
+        "mal",
+        "mangaupdates",
+        "kitsu",
+        "anime_planet",
+        "shikimori",
+        "anime_news_network",
+    }
 )
 
 
