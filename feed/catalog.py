@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from feed.external_ids import MANGAUPDATES, mangaupdates_forms, provider_links
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesOrigin, SeriesStatus
+from feed.search import search_text_for, sort_title_for
 from metadata.providers import MetadataProvider, ProviderError
 from metadata.records import SeriesMetadata
 
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 MAX_TITLE_LENGTH = Series._meta.get_field("canonical_title").max_length
 MAX_URL_LENGTH = Series._meta.get_field("cover_url").max_length
 MAX_EXTERNAL_ID_LENGTH = ExternalId._meta.get_field("external_id").max_length
+# Rows per INSERT when many series are created at once.
+BULK_BATCH = 500
 
 # Ids a metadata provider can be asked about. MangaDex is not among them:
 # MangaBaka dropped it as a source, so its ids find nothing there.
@@ -138,6 +141,52 @@ def upsert_from_metadata(record: SeriesMetadata, *, origin: str = SeriesOrigin.P
                 series.save()
         _add_external_ids(series, record)
     return Upsert(series=series, created=created, updated=updated)
+
+
+def upsert_many(
+    records: Iterable[SeriesMetadata], *, origin: str = SeriesOrigin.PROVIDER
+) -> dict[tuple[str, str], int]:
+    """`upsert_from_metadata` for many records at once: `(provider, id)` → series id.
+
+    Records the catalog holds no id of (the common case in a backlog: series
+    nobody has seen yet) are created set-based, with their external ids, in a
+    few statements; the others go through `upsert_from_metadata` one by one,
+    so every rule (cross-id matching, curated imports, hand edits) holds.
+    """
+    unique = {(record.provider, record.external_id): record for record in records}
+    if not unique:
+        return {}
+    held = known_series(unique.values())
+    found: dict[tuple[str, str], int] = {}
+    for key, record in unique.items():
+        if key in held:
+            found[key] = upsert_from_metadata(record, origin=origin).series.pk
+    fresh = [record for key, record in unique.items() if key not in held]
+    if not fresh:
+        return found
+    now = timezone.now()
+    with transaction.atomic():
+        created = []
+        for record in fresh:
+            series = Series(origin=origin, first_seen_at=now)
+            _apply(series, record)
+            series.search_text = search_text_for(series.canonical_title, series.alternate_titles)
+            series.sort_title = sort_title_for(series.canonical_title)
+            created.append(series)
+        Series.objects.bulk_create(created, batch_size=BULK_BATCH)
+        external_ids = [
+            ExternalId(series=series, provider=provider, external_id=external_id.strip())
+            for series, record in zip(created, fresh, strict=True)
+            for provider, external_id in record.all_ids.items()
+            if provider in Provider.values
+            and (external_id or "").strip()
+            and len(external_id.strip()) <= MAX_EXTERNAL_ID_LENGTH
+        ]
+        # Two new records sharing a cross id (upstream duplicates): the first keeps it.
+        ExternalId.objects.bulk_create(external_ids, batch_size=BULK_BATCH, ignore_conflicts=True)
+    for series, record in zip(created, fresh, strict=True):
+        found[(record.provider, record.external_id)] = series.pk
+    return found
 
 
 def refresh_series(records: Iterable[SeriesMetadata]) -> tuple[int, int]:
@@ -260,21 +309,26 @@ def known_series(records: Iterable[SeriesMetadata]) -> dict[tuple[str, str], int
     """Which records the catalog already holds: `(provider, external_id)` → series id.
 
     A record counts as held when any of its ids (own or cross) is in the
-    catalog; one query per provider involved, however many records.
+    catalog; one query, however many records.
     """
     records = list(records)
     forms_by_provider: dict[str, set[str]] = {}
     for record in records:
         for provider, external_id in record.all_ids.items():
             forms_by_provider.setdefault(provider, set()).update(id_forms(provider, external_id))
-    holders: dict[tuple[str, str], int] = {}
+    condition = Q()
     for provider, forms in forms_by_provider.items():
+        if forms:
+            condition |= Q(provider=provider, folded_id__in=sorted(forms))
+    holders: dict[tuple[str, str], int] = {}
+    if condition:
+        # One statement for every provider: each OR branch uses the folded-id index.
         rows = (
             ExternalId.objects.annotate(folded_id=Lower("external_id"))
-            .filter(provider=provider, folded_id__in=sorted(forms))
-            .values_list("folded_id", "series_id")
+            .filter(condition)
+            .values_list("provider", "folded_id", "series_id")
         )
-        holders.update(((provider, folded), series_id) for folded, series_id in rows)
+        holders = {(provider, folded): series_id for provider, folded, series_id in rows}
     found: dict[tuple[str, str], int] = {}
     for record in records:
         for provider, external_id in record.all_ids.items():

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from feed.models import Release, Resolution, Series
 from feed.spans import Span, highest, merge_spans, spans_to_json
+from tsundoku.db import update_rows
 
 # Chunk size for `IN (...)` lists: SQLite's variable limit is generous on
 # modern builds, but large imports should not build a 100k-element statement.
@@ -104,5 +105,5 @@ def _recompute_chunk(ids: list[int]) -> int:
             series.updated_at = now
         to_update.append(series)
 
-    Series.objects.bulk_update(to_update, [*DERIVED_FIELDS, "updated_at"])
+    update_rows(to_update, [*DERIVED_FIELDS, "updated_at"])
     return len(to_update)

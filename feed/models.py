@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 
@@ -152,6 +153,12 @@ class ExternalId(models.Model):
             models.UniqueConstraint(
                 fields=["series", "provider"], name="one_external_id_per_provider"
             ),
+        ]
+        indexes = [
+            # Lookups compare ids case-folded (`Lower(external_id) IN (...)` per
+            # provider: resolution, the catalog's cross-id matching); without
+            # this expression index each one scans the whole table.
+            models.Index("provider", Lower("external_id"), name="external_id_folded_idx"),
         ]
 
     def __str__(self) -> str:

@@ -40,13 +40,14 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
-from feed.catalog import LOOKUP_PROVIDERS, known_series, lookup_record, upsert_from_metadata
+from feed.catalog import LOOKUP_PROVIDERS, known_series, lookup_record, upsert_many
 from feed.coverage import recompute_coverage
 from feed.external_ids import provider_links
 from feed.models import ExternalId, MatchMethod, Release, Resolution, Series
 from feed.titles import clean_title, title_candidates
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
+from tsundoku.db import update_rows
 
 logger = logging.getLogger(__name__)
 
@@ -159,13 +160,14 @@ class TitleIndex:
             for series_id, score in ranked
         ]
 
-    def add(self, series: Series) -> None:
-        """Make a series created during this pass matchable by the releases after it."""
-        self.canonical_titles[series.pk] = series.canonical_title
-        keys = {clean_title(t) for t in [series.canonical_title, *series.alternate_titles]}
-        for key in keys - {""}:
-            self.choices.append(key)
-            self.series_by_choice.append([series.pk])
+    def add_many(self, series: Iterable[Series]) -> None:
+        """Make series created during this pass matchable by the releases after them."""
+        for one in series:
+            self.canonical_titles[one.pk] = one.canonical_title
+            keys = {clean_title(t) for t in [one.canonical_title, *one.alternate_titles]}
+            for key in keys - {""}:
+                self.choices.append(key)
+                self.series_by_choice.append([one.pk])
         self._matches.clear()
 
     def _scored(self, query: str, min_score: float) -> list[tuple[float, int]]:
@@ -217,6 +219,9 @@ class Resolver:
         self._lookups: dict[tuple[str, str], SeriesMetadata | None] = {}
         self._searches: dict[str, list[ProviderMatch]] = {}
         self._series_by_record: dict[tuple[str, str], int] = {}
+        # Releases resolved to a provider series not in the catalog yet: created
+        # together at the end of the batch (`_create_pending`), set-based.
+        self._pending: dict[tuple[str, str], tuple[SeriesMetadata, list[Release]]] = {}
 
     @property
     def index(self) -> TitleIndex:
@@ -228,7 +233,7 @@ class Resolver:
     def resolve(self, releases: Iterable[Release]) -> ResolveSummary:
         """Set series, resolution, method, confidence and candidates on each release (unsaved).
 
-        Series the provider describes are created (and committed) on the way.
+        Series the provider describes are created (and committed) at the end.
         """
         releases = list(releases)
         summary = ResolveSummary(examined=len(releases))
@@ -238,10 +243,12 @@ class Resolver:
             series_id = next((linked[pair] for pair in pairs if pair in linked), None)
             if series_id is not None:
                 _mark_resolved(release, series_id, MatchMethod.PROVIDER_LINK, 1.0)
-            elif (series_id := self._series_from_links(pairs)) is not None:
-                _mark_resolved(release, series_id, MatchMethod.PROVIDER_LOOKUP, 1.0)
+            elif (record := self._record_from_links(pairs)) is not None:
+                self._resolve_to_record(release, record, MatchMethod.PROVIDER_LOOKUP, 1.0)
             else:
                 self._resolve_by_title(release)
+        self._create_pending()
+        for release in releases:
             if release.resolution == Resolution.RESOLVED:
                 summary.resolved += 1
             elif release.resolution == Resolution.REVIEW_PENDING:
@@ -262,10 +269,8 @@ class Resolver:
             top = matches[0]
             tied = len(matches) > 1 and matches[1].score == top.score
             if top.score >= self.resolve_threshold and not tied:
-                series_id = self._series_for_record(top.record)
-                if series_id is not None:
-                    _mark_resolved(release, series_id, MatchMethod.PROVIDER_TITLE, top.score)
-                    return
+                self._resolve_to_record(release, top.record, MatchMethod.PROVIDER_TITLE, top.score)
+                return
         candidates = _merge_candidates(candidates, matches, self.review_threshold)
         if not candidates:
             _clear(release, Resolution.UNRESOLVED)
@@ -274,8 +279,8 @@ class Resolver:
         release.confidence = candidates[0].score
         release.candidates = [candidate.to_json() for candidate in candidates]
 
-    def _series_from_links(self, pairs: list[tuple[str, str]]) -> int | None:
-        """The catalog series for the first link the provider knows (created if new)."""
+    def _record_from_links(self, pairs: list[tuple[str, str]]) -> SeriesMetadata | None:
+        """The provider's record for the first link it knows."""
         if self.provider is None:
             return None
         for pair in pairs:
@@ -285,7 +290,7 @@ class Resolver:
                 self._lookups[pair] = self._ask(lookup_record, self.provider, *pair)
             record = self._lookups[pair]
             if record is not None:
-                return self._series_for_record(record)
+                return record
         return None
 
     def _provider_matches(self, release_title: str) -> list[ProviderMatch]:
@@ -305,14 +310,28 @@ class Resolver:
                     best[match.record.external_id] = match
         return sorted(best.values(), key=lambda m: (-m.score, m.record.title))
 
-    def _series_for_record(self, record: SeriesMetadata) -> int | None:
+    def _resolve_to_record(
+        self, release: Release, record: SeriesMetadata, method: str, confidence: float
+    ) -> None:
+        """Resolve to the record's series: known now, or created with the batch's others."""
         key = (record.provider, record.external_id)
-        if key not in self._series_by_record:
-            upsert = upsert_from_metadata(record)
-            self._series_by_record[key] = upsert.series.pk
-            if upsert.created or upsert.updated:
-                self.index.add(upsert.series)
-        return self._series_by_record[key]
+        _mark_resolved(release, self._series_by_record.get(key), method, confidence)
+        if release.series_id is None:
+            self._pending.setdefault(key, (record, []))[1].append(release)
+
+    def _create_pending(self) -> None:
+        """Find or create every series the batch resolved to, and point its releases at it."""
+        if not self._pending:
+            return
+        records = [record for record, _releases in self._pending.values()]
+        series_ids = upsert_many(records)
+        for key, (_record, releases) in self._pending.items():
+            for release in releases:
+                release.series_id = series_ids[key]
+        self._series_by_record.update(series_ids)
+        self._pending.clear()
+        # Later batches match these series by title without asking the provider.
+        self.index.add_many(Series.objects.filter(pk__in=set(series_ids.values())))
 
     def _ask(self, question, *args):
         """Call the provider; a failure is logged and answers nothing for this pass."""
@@ -386,7 +405,7 @@ def retry_releases(releases: QuerySet | None = None) -> ResolveSummary:
         summary.add(resolver.resolve(batch))
         changed = [r for r in batch if _resolution_state(r) != before[r.id]]
         with transaction.atomic():
-            Release.objects.bulk_update(changed, RESOLUTION_FIELDS, batch_size=RETRY_BATCH)
+            update_rows(changed, RESOLUTION_FIELDS)
             recompute_coverage(r.series_id for r in changed if r.series_id)
     return summary
 

@@ -316,3 +316,58 @@ def test_a_mangadex_link_is_not_asked_of_the_provider(db, provider):
     Resolver().resolve([item])
 
     assert not any(call[0] in ("get", "find_by_foreign_id") for call in provider.calls)
+
+
+def test_a_batch_creates_its_new_series_together_and_shared_cross_ids_stay_with_the_first(
+    db, monkeypatch
+):
+    twin_a = metadata("30", "Twin Stars Alpha", foreign_ids={"anilist": "77"})
+    twin_b = metadata("31", "Twin Stars Beta", foreign_ids={"anilist": "77"})
+    fake = FakeProvider(records=[twin_a, twin_b])
+    items = [release("Twin Stars Alpha v01"), release("Twin Stars Beta v01")]
+
+    with CaptureQueriesContext(connection) as captured:
+        Resolver(provider=fake).resolve(items)
+
+    alpha, beta = (
+        Series.objects.get(canonical_title=t) for t in ("Twin Stars Alpha", "Twin Stars Beta")
+    )
+    assert [item.series_id for item in items] == [alpha.pk, beta.pk]
+    assert ExternalId.objects.get(provider="anilist", external_id="77").series_id == alpha.pk
+    assert beta.external_ids.filter(provider="mangabaka", external_id="31").exists()
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    assert len(inserts) == 2  # one for the series, one for their external ids
+
+
+def test_retrying_writes_every_resolution_field(db, provider, make_series):
+    from feed.resolution import RESOLUTION_FIELDS
+    from tsundoku.db import update_rows
+
+    series = make_series("Kept Series")
+    item = release("Anything")
+    item.save()
+    item.series_id, item.resolution, item.match_method = series.pk, Resolution.RESOLVED, "manual"
+    item.confidence, item.candidates = 0.5, [{"seriesId": series.pk, "title": "x", "score": 0.5}]
+    update_rows([item], RESOLUTION_FIELDS)
+
+    stored = Release.objects.get(pk=item.pk)
+    assert (stored.series_id, stored.resolution, stored.match_method, stored.confidence) == (
+        series.pk,
+        "resolved",
+        "manual",
+        0.5,
+    )
+    assert stored.candidates == [{"seriesId": series.pk, "title": "x", "score": 0.5}]
+
+
+def test_case_folded_id_lookups_use_the_expression_index(db):
+    from django.db.models.functions import Lower
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan text checked here is SQLite's")
+    plan = (
+        ExternalId.objects.annotate(folded_id=Lower("external_id"))
+        .filter(provider="anilist", folded_id__in=["1", "2"])
+        .explain()
+    )
+    assert "external_id_folded_idx" in plan
