@@ -41,6 +41,7 @@ def store(data_dir):
                 titles=[{"title": f"Alt Title Number {i}", "language": "en"} for i in range(300)],
             ),
             row(6, "Piece of Cake One Shot"),
+            row(7, "Gintama"),
         ]
     )
     return DumpStore(dump_path())
@@ -118,3 +119,9 @@ def test_queries_of_only_common_words_still_find_the_exact_title(data_dir, monke
     assert store.search("the boy", 3)[0].external_id == "50"
     assert store.search("le garcon", 3)[0].external_id == "50"  # accents folded by FTS
     assert store.search("The Boy Who Was Number 4", 1)[0].external_id == "4"
+
+
+def test_words_the_title_joins_are_found_when_the_query_splits_them(store):
+    assert store.search("gin tama", 5)[0].title == "Gintama"
+    # A query whose own words already find a close title does not widen.
+    assert store.search("chainsaw man", 5)[0].title == "Chainsaw Man"

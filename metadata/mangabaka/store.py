@@ -36,6 +36,9 @@ CANDIDATE_POOL = 200
 # it are listed, with counts, in COMMON_TERMS_TABLE when the dump is prepared.
 RANKED_MATCH_LIMIT = 1500
 UNRANKED_POOL = 300
+# A best fuzzy score (0–100) at or above this is a close title: no need to try
+# the query's words joined differently.
+CLOSE_TITLE_SCORE = 90
 # bm25 column weights: title, native, romanized, alternates. Long alternate
 # lists (ONE PIECE carries pages of them) would otherwise sink a popular
 # series below obscure ones that merely mention a word.
@@ -186,11 +189,16 @@ class DumpStore:
                 return []
             try:
                 candidates = self._candidates(connection, tokens)
+                ranked = rank_candidates(query, candidates)
+                if len(tokens) > 1 and (not ranked or ranked[0][1] < CLOSE_TITLE_SCORE):
+                    seen = {row["rowid"] for row in candidates}
+                    candidates += self._joined_word_candidates(connection, tokens, seen)
+                    ranked = rank_candidates(query, candidates)
             except sqlite3.OperationalError:
                 # A dump without our search tables (never prepared) or a token
                 # FTS5 cannot parse even quoted: nothing to offer.
                 return []
-        ranked = rank_candidates(query, candidates)[:limit]
+        ranked = ranked[:limit]
         if not ranked:
             return []
         ids = [series_id for series_id, _ in ranked]
@@ -233,20 +241,20 @@ class DumpStore:
                 f"LIMIT {UNRANKED_POOL}",
                 (quote_token(least_common),),
             ).fetchall()
-        if len(tokens) > 1:
-            # Uploaders split or join words the title spells the other way
-            # ("Gin Tama" for "Gintama"): word pairs joined are candidates too.
-            joined = {a + b for a, b in itertools.pairwise(tokens)}
-            matched = matched + ranked_matches(
-                connection, " OR ".join(quote_token(word) for word in sorted(joined))
-            )
         seen = {row["rowid"] for row in found}
-        fresh = []
-        for row in matched:
-            if row["rowid"] not in seen:
-                seen.add(row["rowid"])
-                fresh.append(row)
-        return found + fresh
+        return found + [row for row in matched if row["rowid"] not in seen]
+
+    def _joined_word_candidates(
+        self, connection: sqlite3.Connection, tokens: list[str], seen: set[int]
+    ) -> list[sqlite3.Row]:
+        """Series titled with two of the query's words joined ("Gin Tama" → "Gintama").
+
+        Uploaders split or join words the title spells the other way; asked
+        only when the query's own words found no close title.
+        """
+        joined = sorted({a + b for a, b in itertools.pairwise(tokens)})
+        matched = ranked_matches(connection, " OR ".join(quote_token(word) for word in joined))
+        return [row for row in matched if row["rowid"] not in seen]
 
     @staticmethod
     def _documents_per_token(connection: sqlite3.Connection, tokens: list[str]) -> list[int]:
