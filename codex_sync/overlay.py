@@ -15,7 +15,16 @@ from django.db.models import Q, QuerySet
 
 from codex_sync.client import without_credentials
 from codex_sync.models import CodexLink, ConnectionStatus
-from codex_sync.status import CodexStatus, codex_status_expression
+from codex_sync.status import (
+    NO_GAP,
+    CodexGap,
+    CodexStatus,
+    codex_gap,
+    codex_status_expression,
+    surfaced_beyond,
+)
+from feed.spans import plain_number
+from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
 
 # What every surface (API, command, task) says when the integration is off.
 DISABLED_MESSAGE = (
@@ -119,6 +128,60 @@ def status_of(series) -> str | None:
     )
 
 
+def gap_of(series) -> CodexGap:
+    """The series' gap (what surfaced beyond Codex's counts); empty when not on Codex."""
+    link = link_of(series)
+    if link is None:
+        return NO_GAP
+    return codex_gap(
+        volume_coverage=series.volume_coverage,
+        chapter_coverage=series.chapter_coverage,
+        local_max_volume=link.local_max_volume,
+        local_max_chapter=link.local_max_chapter,
+        ignore_completion=series.ignore_completion,
+    )
+
+
+def fills_of(release, series) -> CodexGap:
+    """What of Codex's gap one release of `series` carries ("fills vol. 109–111")."""
+    link = link_of(series)
+    if link is None or series.ignore_completion:
+        return NO_GAP
+    return CodexGap(
+        volumes=surfaced_beyond(release.volume_spans, link.local_max_volume),
+        chapters=surfaced_beyond(release.chapter_spans, link.local_max_chapter),
+    )
+
+
+def describe_gap(gap: CodexGap) -> str:
+    """A gap as people read it: "vol. 109–111, ch. 1135–1176"; "" when empty."""
+    parts = []
+    if gap.volumes:
+        parts.append(f"vol. {format_spans(gap.volumes)}")
+    if gap.chapters:
+        parts.append(f"ch. {format_spans(gap.chapters)}")
+    return ", ".join(parts)
+
+
+def describe_owned(link: CodexLink) -> str:
+    """What Codex owns, as people read it: "up to vol. 108, ch. 1134"."""
+    parts = []
+    if link.local_max_volume is not None:
+        parts.append(f"vol. {format_number(link.local_max_volume)}")
+    if link.local_max_chapter is not None:
+        parts.append(f"ch. {format_number(link.local_max_chapter)}")
+    return f"up to {', '.join(parts)}" if parts else "no counts"
+
+
+def gap_payload(gap: CodexGap) -> dict[str, list[dict[str, int | float]]]:
+    """A gap on the wire: `{"volumes": [{"start", "end"}], "chapters": [...]}`."""
+
+    def spans(axis: tuple) -> list[dict[str, int | float]]:
+        return [{"start": plain_number(start), "end": plain_number(end)} for start, end in axis]
+
+    return {"volumes": spans(gap.volumes), "chapters": spans(gap.chapters)}
+
+
 def codex_payload(series) -> dict | None:
     """The admin-only `codex` object of an API item; None when not on Codex."""
     link = link_of(series)
@@ -132,6 +195,7 @@ def codex_payload(series) -> dict | None:
         "localMaxVolume": link.local_max_volume,
         "localMaxChapter": link.local_max_chapter,
         "volumesOwned": link.volumes_owned,
+        "gap": gap_payload(gap_of(series)),
         "matchedProvider": link.matched_provider or None,
         "syncedAt": int(link.synced_at.timestamp()) if link.synced_at else None,
     }

@@ -12,9 +12,20 @@ fractions included. Change one, change both.
     3. Any axis behind → behind; else any comparable → complete; else any
        tracked → present (unverified); else → complete.
 `volumes_owned` never affects the status.
+
+`codex_gap` is the gap rule beside it: what has surfaced on an axis beyond
+what Codex owns. It reads the same inputs the same way (an axis counts only
+when both sides have a number; tracking off means no gap), so a gap is
+non-empty exactly when the status is behind; `tests/test_status_rule.py`
+proves that too. `surfaced_beyond` is the one clipping step, used for the
+series' coverage (the gap) and for each release ("fills vol. 109–111").
 """
 
 from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.db.models import Case, CharField, F, Q, Value, When
 from django.db.models.expressions import Expression
@@ -88,4 +99,68 @@ def codex_status_expression(link: str = "codex_link") -> Expression:
         ),
         default=Value(CodexStatus.COMPLETE),
         output_field=CharField(null=True),
+    )
+
+
+Span = tuple[float, float]
+
+
+@dataclass(frozen=True)
+class CodexGap:
+    """What has surfaced beyond what Codex owns, per axis, as merged ranges."""
+
+    volumes: tuple[Span, ...] = ()
+    chapters: tuple[Span, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.volumes or self.chapters)
+
+
+NO_GAP = CodexGap()
+
+
+def surfaced_beyond(
+    spans: Iterable[Sequence[float]], owned_up_to: float | None
+) -> tuple[Span, ...]:
+    """The parts of `spans` above `owned_up_to`, in order; nothing when it is unknown.
+
+    Numbers are whole volumes/chapters with fractional extras (10.5), so a
+    clipped range restarts at the next whole number: owning up to 108 of
+    [1, 111] leaves 109–111; owning up to 10.5 of [1, 12] leaves 11–12. A
+    range that ends on an extra past the last owned number (10.8 of [10,
+    10.8] when 10.5 is owned) keeps just that end, so every number greater
+    than what Codex owns is in the answer and no owned number is.
+    """
+    if owned_up_to is None:
+        return ()
+    next_whole = math.floor(owned_up_to) + 1
+    surfaced: list[Span] = []
+    for raw_start, raw_end in spans:
+        start, end = float(min(raw_start, raw_end)), float(max(raw_start, raw_end))
+        if end <= owned_up_to:
+            continue
+        if start <= owned_up_to:
+            start = float(next_whole) if next_whole <= end else end
+        surfaced.append((start, end))
+    return tuple(surfaced)
+
+
+def codex_gap(
+    *,
+    volume_coverage: Iterable[Sequence[float]],
+    chapter_coverage: Iterable[Sequence[float]],
+    local_max_volume: float | None,
+    local_max_chapter: float | None,
+    ignore_completion: bool,
+) -> CodexGap:
+    """What the catalog's coverage shows beyond Codex's counts (admin-only data).
+
+    Empty when tracking is off, and on an axis Codex has no number for (the
+    status rule cannot compare it either), so `bool(gap)` is "behind".
+    """
+    if ignore_completion:
+        return NO_GAP
+    return CodexGap(
+        volumes=surfaced_beyond(volume_coverage, local_max_volume),
+        chapters=surfaced_beyond(chapter_coverage, local_max_chapter),
     )

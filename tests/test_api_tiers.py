@@ -18,7 +18,7 @@ from codex_sync.models import CodexLink, ConnectionStatus
 from tests.helpers import ADMIN_TOKEN, READ_KEY
 
 SYNCED = datetime(2025, 4, 1, 9, 30, tzinfo=UTC)
-ADMIN_ONLY_KEYS = {"codex", "owned", "codexSyncedAt"}
+ADMIN_ONLY_KEYS = {"codex", "owned", "codexSyncedAt", "gap"}
 
 pytestmark = pytest.mark.django_db
 
@@ -121,6 +121,8 @@ def test_admin_sees_the_overlay_on_series_list_detail_and_stats(admin_api, libra
     assert detail["codex"]["codexSeriesUuid"] == str(link.codex_series_uuid)
     assert detail["codex"]["url"] == f"http://codex.test/series/{link.codex_series_uuid}"
     assert detail["codex"]["volumesOwned"] == 8
+    assert detail["codex"]["gap"] == {"volumes": [{"start": 9, "end": 10}], "chapters": []}
+    assert by_title["Complete"]["codex"]["gap"] == {"volumes": [], "chapters": []}
     assert stats["codex"] == {"linked": 2, "lastSyncAt": int(SYNCED.timestamp())}
 
 

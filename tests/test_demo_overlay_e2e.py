@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from codex_sync.overlay import with_codex
+from codex_sync.overlay import describe_gap, gap_of, with_codex
 from devtools.codex_simulator import SimulatorServer, load_library
 from feed.models import Series
 
@@ -49,3 +49,5 @@ def test_the_demo_shows_every_codex_status_as_its_readme_says(tsundoku_config):
         )
     )
     assert actual == promised
+    one_piece = Series.objects.select_related("codex_link").get(canonical_title="One Piece")
+    assert describe_gap(gap_of(one_piece)) == "vol. 109–111, ch. 1135–1176"

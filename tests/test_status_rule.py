@@ -10,8 +10,16 @@ from hypothesis import strategies as st
 
 from codex_sync.models import CodexLink
 from codex_sync.overlay import with_codex
-from codex_sync.status import CodexStatus, codex_status
+from codex_sync.status import (
+    NO_GAP,
+    CodexGap,
+    CodexStatus,
+    codex_gap,
+    codex_status,
+    surfaced_beyond,
+)
 from feed.models import Series
+from feed.spans import highest, merge_spans, spans_to_json
 
 
 def status(hv=None, hc=None, lv=None, lc=None, ignore=False) -> str:
@@ -101,3 +109,102 @@ def test_python_rule_and_sql_expression_agree(db, rows):
         )
     from_sql = dict(with_codex(Series.objects.all()).values_list("pk", "codex_status"))
     assert from_sql == expected
+
+
+# The gap rule, beside the status rule it must agree with.
+
+
+def gap(volumes=(), chapters=(), lv=None, lc=None, ignore=False) -> CodexGap:
+    return codex_gap(
+        volume_coverage=volumes,
+        chapter_coverage=chapters,
+        local_max_volume=lv,
+        local_max_chapter=lc,
+        ignore_completion=ignore,
+    )
+
+
+def test_the_gap_is_what_surfaced_past_codex_on_each_axis():
+    found = gap(volumes=[[1, 111]], chapters=[[1, 1176]], lv=108, lc=1134)
+    assert found == CodexGap(volumes=((109.0, 111.0),), chapters=((1135.0, 1176.0),))
+
+
+def test_ranges_wholly_past_codex_keep_their_own_start_and_holes_survive():
+    found = gap(volumes=[[1, 5], [8, 9], [12, 14]], lv=6)
+    assert found.volumes == ((8.0, 9.0), (12.0, 14.0))
+
+
+@pytest.mark.parametrize(
+    ("chapters", "owned", "expected"),
+    [
+        # An owned extra: the next whole chapter starts the gap.
+        ([[1, 12]], 10.5, ((11.0, 12.0),)),
+        # An extra past the last owned whole chapter is in the gap on its own.
+        ([[10.5, 10.5]], 10, ((10.5, 10.5),)),
+        # A range ending on an extra past what is owned keeps just that end.
+        ([[10, 10.8]], 10.5, ((10.8, 10.8),)),
+        # Owning exactly the highest extra: caught up.
+        ([[1, 137.5]], 137.5, ()),
+        ([[137, 137.5]], 137, ((137.5, 137.5),)),
+    ],
+)
+def test_fractional_chapters(chapters, owned, expected):
+    assert gap(chapters=chapters, lc=owned).chapters == expected
+
+
+def test_a_one_axis_series_has_a_gap_on_that_axis_only():
+    volumes_only = gap(volumes=[[1, 12]], chapters=[], lv=10, lc=95)
+    assert volumes_only == CodexGap(volumes=((11.0, 12.0),), chapters=())
+    chapters_only = gap(volumes=[], chapters=[[1, 120]], lv=None, lc=100)
+    assert chapters_only == CodexGap(volumes=(), chapters=((101.0, 120.0),))
+
+
+def test_an_axis_codex_has_no_number_for_has_no_gap():
+    assert not gap(volumes=[[1, 12]], lv=None)
+    assert gap(volumes=[[1, 12]], chapters=[[1, 50]], lv=None, lc=40).volumes == ()
+
+
+def test_tracking_off_has_no_gap():
+    assert gap(volumes=[[1, 111]], chapters=[[1, 1176]], lv=108, lc=1134, ignore=True) == NO_GAP
+
+
+def test_a_reversed_span_is_read_in_order():
+    assert surfaced_beyond([[12, 1]], 10) == ((11.0, 12.0),)
+
+
+spans = st.lists(
+    st.tuples(numbers.filter(lambda n: n is not None), numbers.filter(lambda n: n is not None)),
+    max_size=4,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    volume_spans=spans,
+    chapter_spans=spans,
+    local_volume=volumes,
+    local_chapter=numbers,
+    ignore=st.booleans(),
+)
+def test_a_gap_exists_exactly_when_the_status_is_behind(
+    volume_spans, chapter_spans, local_volume, local_chapter, ignore
+):
+    volume_coverage = spans_to_json(merge_spans(volume_spans))
+    chapter_coverage = spans_to_json(merge_spans(chapter_spans))
+    found = gap(volume_coverage, chapter_coverage, local_volume, local_chapter, ignore)
+    rule = status(
+        highest(merge_spans(volume_spans)),
+        highest(merge_spans(chapter_spans)),
+        local_volume,
+        local_chapter,
+        ignore,
+    )
+    assert bool(found) == (rule == CodexStatus.BEHIND)
+    # Nothing Codex owns is in the gap, and every surfaced end above it is.
+    for axis, owned, coverage in (
+        (found.volumes, local_volume, volume_coverage),
+        (found.chapters, local_chapter, chapter_coverage),
+    ):
+        assert all(start > owned and end >= start for start, end in axis)
+        if not ignore and owned is not None:
+            assert {end for _, end in axis} == {end for _, end in coverage if end > owned}

@@ -28,12 +28,18 @@ class Badge:
     tooltip: str
 
 
-def badge_for(status: str | None, volumes_owned: int | None) -> Badge | None:
-    """The badge for a status; None when the series is not on Codex."""
+def badge_for(status: str | None, volumes_owned: int | None, gap: str = "") -> Badge | None:
+    """The badge for a status; None when the series is not on Codex.
+
+    `gap` is `overlay.describe_gap` of the series: the tooltip names what
+    has surfaced since ("surfaced since: vol. 109–111, ch. 1135–1176").
+    """
     if status not in overlay.BADGES:
         return None
     label, meaning = overlay.BADGES[status]
     tooltip = meaning if volumes_owned is None else f"{meaning} · ~{volumes_owned} owned"
+    if gap:
+        tooltip = f"{tooltip} · surfaced since: {gap}"
     return Badge(status=status, label=label, meaning=meaning, tooltip=tooltip)
 
 
@@ -55,8 +61,9 @@ def codex_badge(context, series):
     link = overlay.link_of(series)
     if link is None:
         return {"badge": None}
+    gap = overlay.describe_gap(overlay.gap_of(series))
     return {
-        "badge": badge_for(overlay.status_of(series), link.volumes_owned),
+        "badge": badge_for(overlay.status_of(series), link.volumes_owned, gap),
         "url": overlay.series_url(link.codex_series_uuid),
     }
 
@@ -68,17 +75,46 @@ def codex_series_panel(context, series):
         return {"show": False}
     link = overlay.link_of(series)
     show_badge = link is not None and _synced(context)
+    gap = overlay.describe_gap(overlay.gap_of(series))
     return {
         "show": True,
         "series": series,
         "link": link,
         "url": overlay.series_url(link.codex_series_uuid) if link else None,
-        "badge": badge_for(overlay.status_of(series), link.volumes_owned) if show_badge else None,
+        "badge": (
+            badge_for(overlay.status_of(series), link.volumes_owned, gap) if show_badge else None
+        ),
+        "gap": gap,
         "local_max_volume": format_number(link.local_max_volume) if link else None,
         "local_max_chapter": format_number(link.local_max_chapter) if link else None,
         "enabled": overlay.enabled(),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag(takes_context=True)
+def codex_gap_line(context, series) -> str:
+    """ "Codex: up to vol. 108, ch. 1134 · surfaced since: vol. 109–111" (admin only).
+
+    Empty for the read tier, for a series not on Codex, and when nothing has
+    surfaced beyond Codex's counts.
+    """
+    if not context.get("is_admin"):
+        return ""
+    link = overlay.link_of(series)
+    gap = overlay.describe_gap(overlay.gap_of(series))
+    if link is None or not gap:
+        return ""
+    return f"Codex: {overlay.describe_owned(link)} · surfaced since: {gap}"
+
+
+@register.simple_tag(takes_context=True)
+def codex_fills(context, release, series) -> str:
+    """ "fills vol. 109–111" when a release carries what Codex lacks (admin only); else ""."""
+    if not context.get("is_admin"):
+        return ""
+    fills = overlay.describe_gap(overlay.fills_of(release, series))
+    return f"fills {fills}" if fills else ""
 
 
 @register.simple_tag

@@ -69,6 +69,13 @@ class ExternalIdSerializer(serializers.Serializer):
     externalId = serializers.CharField(source="external_id")
 
 
+class CodexGapSerializer(serializers.Serializer):
+    """What has surfaced beyond Codex's counts (`codex_sync.status.codex_gap`)."""
+
+    volumes = SpanSerializer(many=True)
+    chapters = SpanSerializer(many=True)
+
+
 class CodexOverlaySerializer(serializers.Serializer):
     """The admin-only `codex` object (built by `codex_sync.overlay.codex_payload`)."""
 
@@ -81,6 +88,9 @@ class CodexOverlaySerializer(serializers.Serializer):
     localMaxVolume = serializers.IntegerField(allow_null=True)
     localMaxChapter = serializers.FloatField(allow_null=True)
     volumesOwned = serializers.IntegerField(allow_null=True)
+    gap = CodexGapSerializer(
+        help_text="Ranges surfaced beyond Codex's counts; empty when caught up or tracking off."
+    )
     matchedProvider = serializers.CharField(allow_null=True)
     syncedAt = serializers.IntegerField(allow_null=True, help_text="Epoch seconds.")
 
