@@ -5,7 +5,9 @@ The feed page, the `/series` API and exports all call `parse_filters` then
 and totals are always computed by the database.
 
 The Codex ownership filter is admin-only: `parse_filters` drops it for
-everyone else, so it can never be used to probe the library.
+everyone else, so it can never be used to probe the library. "Following"
+and "sort by when followed" read the visitor's own follows only
+(`follower_id`); for an anonymous visitor they find nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.db.models import F, Q, QuerySet
 from codex_sync import overlay
 from feed.models import Series, SeriesKind, SeriesOrigin, SeriesStatus
 from feed.search import filter_by_query
+from follows.queries import only_followed, with_followed_at
 
 # sort key → (column, tie-breaker). Every column has a matching (column, id) index.
 SORTS: dict[str, str] = {
@@ -27,6 +30,9 @@ SORTS: dict[str, str] = {
     "highest_chapter": "highest_chapter",
     "title": "sort_title",
 }
+# Sort by when the visitor followed: pages for a signed-in visitor only (the
+# API and exports have no follower), on `follows.queries.with_followed_at`.
+FOLLOWED_SORT = "followed"
 DEFAULT_ORDER = {"title": "asc"}  # every other sort defaults to newest/largest first
 SORT_ALIASES = {
     "lastReleaseAt": "last_release",
@@ -84,6 +90,7 @@ class SeriesFilters:
     order: str = "desc"
     codex_statuses: tuple[str, ...] = field(default=())
     scope: str = "discovered"
+    following: bool = False
 
     def as_query_params(self) -> dict[str, str]:
         """The filters back as URL parameters (for pagination links and 'export this view')."""
@@ -104,22 +111,44 @@ class SeriesFilters:
             params["codexStatus"] = ",".join(self.codex_statuses)
         if self.scope != "discovered":
             params["scope"] = self.scope
+        if self.following:
+            params["following"] = "true"
         return params
 
 
-def overlay_for(is_admin: bool) -> Callable[[QuerySet], QuerySet] | None:
-    """What a page of series needs added for this reader: the Codex overlay, admins only."""
-    return overlay.with_codex if is_admin else None
+def overlay_for(
+    is_admin: bool, follower_id: int | None = None
+) -> Callable[[QuerySet], QuerySet] | None:
+    """What a page of series needs added for this reader.
+
+    The Codex overlay for admins only; `followed_at` (the follow buttons) for
+    a signed-in visitor, from their own follows.
+    """
+    if not is_admin and follower_id is None:
+        return None
+
+    def decorate(queryset: QuerySet) -> QuerySet:
+        if is_admin:
+            queryset = overlay.with_codex(queryset)
+        if follower_id is not None:
+            queryset = with_followed_at(queryset, follower_id)
+        return queryset
+
+    return decorate
 
 
-def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
-    """Read feed filters from query parameters (camelCase or snake_case)."""
+def parse_filters(params: Mapping, *, is_admin: bool, can_follow: bool = False) -> SeriesFilters:
+    """Read feed filters from query parameters (camelCase or snake_case).
+
+    `can_follow` (a signed-in visitor on a page) admits "following" and the
+    "followed" sort; otherwise they are dropped like an unknown value.
+    """
     kinds = tuple(k for k in _as_list(params, "kind") if k in SeriesKind.values)
     statuses = tuple(s for s in _as_list(params, "status") if s in SeriesStatus.values)
     has_releases = _as_bool(params.get("hasReleases", params.get("has_releases")))
     sort = str(params.get("sort") or "last_release")
     sort = SORT_ALIASES.get(sort, sort)
-    if sort not in SORTS:
+    if sort not in SORTS and not (can_follow and sort == FOLLOWED_SORT):
         sort = "last_release"
     order = str(params.get("order") or DEFAULT_ORDER.get(sort, "desc")).lower()
     if order not in {"asc", "desc"}:
@@ -139,13 +168,21 @@ def parse_filters(params: Mapping, *, is_admin: bool) -> SeriesFilters:
         order=order,
         codex_statuses=codex_statuses,
         scope=scope if scope in SCOPES else "discovered",
+        following=can_follow and bool(_as_bool(params.get("following"))),
     )
 
 
 def series_queryset(
-    filters: SeriesFilters, *, is_admin: bool, include_overlay: bool = True
+    filters: SeriesFilters,
+    *,
+    is_admin: bool,
+    include_overlay: bool = True,
+    follower_id: int | None = None,
 ) -> QuerySet[Series]:
     """Series matching `filters`, sorted; the Codex overlay annotated for admins only.
+
+    `follower_id` is the signed-in visitor: "following" and the "followed"
+    sort read their follows alone (none for an anonymous visitor).
 
     `include_overlay=False` leaves the overlay to the caller unless a Codex
     filter needs it: paginated pages add it to their 50 rows only (see
@@ -171,7 +208,13 @@ def series_queryset(
         )
     elif is_admin and include_overlay:
         queryset = overlay.with_codex(queryset)
-    column = F(SORTS[filters.sort])
+    if filters.following:
+        queryset = only_followed(queryset, follower_id)
+    if filters.sort == FOLLOWED_SORT:
+        queryset = with_followed_at(queryset, follower_id)
+        column = F("followed_at")
+    else:
+        column = F(SORTS[filters.sort])
     if filters.order == "desc":
         ordering = [column.desc(nulls_last=True), F("id").desc()]
     else:

@@ -32,8 +32,15 @@ from feed.models import (
     SeriesStatus,
 )
 from feed.pagination import clamp_page_size, int_or_none, paginate
-from feed.queries import MAX_QUERY_LENGTH, overlay_for, parse_filters, series_queryset
+from feed.queries import (
+    FOLLOWED_SORT,
+    MAX_QUERY_LENGTH,
+    overlay_for,
+    parse_filters,
+    series_queryset,
+)
 from feed.search import filter_by_query
+from follows.queries import follow
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
 from tsundoku.access import admin_only
@@ -72,14 +79,19 @@ def _page_number(request: HttpRequest) -> int | None:
 @require_safe
 def index(request: HttpRequest) -> HttpResponse:
     """The catalog as cards or list rows, with search, filters, sort and pages."""
-    filters = parse_filters(request.GET, is_admin=request.is_admin)
+    follower_id = request.user.pk if request.user.is_authenticated else None
+    filters = parse_filters(
+        request.GET, is_admin=request.is_admin, can_follow=follower_id is not None
+    )
     layout = request.GET.get("view") if request.GET.get("view") in LAYOUTS else "cards"
     requested_size = int_or_none(request.GET.get("pageSize"))
     page = paginate(
-        series_queryset(filters, is_admin=request.is_admin, include_overlay=False),
+        series_queryset(
+            filters, is_admin=request.is_admin, include_overlay=False, follower_id=follower_id
+        ),
         _page_number(request),
         requested_size,
-        decorate=overlay_for(request.is_admin),
+        decorate=overlay_for(request.is_admin, follower_id),
     )
     # What every link on the page carries forward (pagination, layout toggle).
     link_params: dict[str, object] = {**filters.as_query_params()}
@@ -93,6 +105,7 @@ def index(request: HttpRequest) -> HttpResponse:
         or filters.has_releases is not None
         or filters.scope != "discovered"
         or filters.codex_statuses
+        or filters.following
     )
     context = {
         "filters": filters,
@@ -104,7 +117,8 @@ def index(request: HttpRequest) -> HttpResponse:
         "keep_filters_open": panel_in_use or "sort" in link_params or "order" in link_params,
         "kind_choices": SeriesKind.choices,
         "status_choices": SeriesStatus.choices,
-        "sort_choices": list(SORT_LABELS.items()),
+        "sort_choices": list(SORT_LABELS.items())
+        + ([(FOLLOWED_SORT, "When followed")] if follower_id is not None else []),
     }
     if request.is_admin:
         context["codex_choices"] = list(overlay.FILTER_LABELS.items())
@@ -115,8 +129,11 @@ def index(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One series: metadata, external ids, coverage and its releases (paged)."""
     queryset = Series.objects.prefetch_related("external_ids")
-    if request.is_admin:
-        queryset = overlay.with_codex(queryset)
+    decorate = overlay_for(
+        request.is_admin, request.user.pk if request.user.is_authenticated else None
+    )
+    if decorate is not None:
+        queryset = decorate(queryset)
     series = get_object_or_404(queryset, pk=pk)
     releases = series.releases.filter(resolution=Resolution.RESOLVED).order_by(
         F("posted_at").desc(nulls_last=True), "-id"
@@ -289,6 +306,9 @@ def add_series(request: HttpRequest) -> HttpResponse:
         series = _series_from_provider(request, SeriesOrigin.ADDED)
         if series is None:
             return redirect("feed:add")
+        wants_follow = request.user.is_authenticated and request.POST.get("follow")
+        if wants_follow and follow(request.user.pk, series):
+            messages.success(request, f"Following {series.canonical_title}.")
         return redirect("feed:detail", pk=series.pk)
     provider = active_provider()
     query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from feed.models import ExternalId, Release, Resolution, Series, SeriesOrigin
+from follows.models import Follow
 from tests.fakes import FakeProvider, metadata
 
 SOLO_LEVELING = metadata(
@@ -175,3 +176,16 @@ def test_the_review_search_also_asks_the_provider(admin_client, provider):
     )
     assert "From MangaBaka" in text
     assert 'name="external_id" value="3397"' in text
+
+
+def test_add_and_follow_adds_the_series_and_follows_it_for_the_admin(
+    admin_client, staff_user, provider
+):
+    assert "Add &amp; follow" in page_text(admin_client.get("/series/add", {"q": "solo"}))
+
+    admin_client.post(
+        "/series/add", {"provider": "mangabaka", "external_id": "3397", "follow": "1"}
+    )
+
+    series = Series.objects.get(canonical_title="Solo Leveling")
+    assert list(Follow.objects.values_list("user_id", "series_id")) == [(staff_user.pk, series.pk)]

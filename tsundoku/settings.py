@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "exports",
     "metadata",
     "covers",
+    "follows",
     "devtools",
 ]
 

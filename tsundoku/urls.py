@@ -30,5 +30,6 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("covers/", include("covers.urls")),
     path("metadata/", include("metadata.urls")),
+    path("", include("follows.urls")),
     path("", include("feed.urls")),
 ]

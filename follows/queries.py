@@ -1,0 +1,45 @@
+"""Follows as queryset pieces and small services, for the feed and the Wanted page.
+
+Every function takes the follower's user id; `None` (an anonymous visitor)
+follows nothing, so no query here can reveal anyone else's follows.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
+
+from feed.models import Series
+from follows.models import Follow
+
+
+def _follows_of(user_id: int | None) -> QuerySet[Follow]:
+    return Follow.objects.filter(user_id=user_id, series=OuterRef("pk"))
+
+
+def with_followed_at(queryset: QuerySet, user_id: int | None) -> QuerySet:
+    """Annotate `followed_at`: when this user followed each series, NULL if not.
+
+    Idempotent, so a sorted page can be decorated again without a second subquery.
+    """
+    if "followed_at" in queryset.query.annotations:
+        return queryset
+    return queryset.annotate(followed_at=Subquery(_follows_of(user_id).values("created_at")[:1]))
+
+
+def only_followed(queryset: QuerySet, user_id: int | None) -> QuerySet:
+    """The series this user follows (none for an anonymous visitor)."""
+    if user_id is None:
+        return queryset.none()
+    return queryset.filter(Exists(_follows_of(user_id)))
+
+
+def follow(user_id: int, series: Series) -> bool:
+    """Follow a series; True when it was not followed before."""
+    _, created = Follow.objects.get_or_create(user_id=user_id, series=series)
+    return created
+
+
+def unfollow(user_id: int, series: Series) -> bool:
+    """Stop following a series; True when it was followed."""
+    deleted, _ = Follow.objects.filter(user_id=user_id, series=series).delete()
+    return bool(deleted)

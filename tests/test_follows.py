@@ -1,0 +1,153 @@
+"""Following series: per user, private to that user, with a feed filter and sort."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from follows.models import Follow
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def reader(django_user_model):
+    return django_user_model.objects.create_user(username="reader", password="pw-reader-1")
+
+
+@pytest.fixture
+def reader_client(reader) -> Client:
+    client = Client()
+    client.force_login(reader)
+    return client
+
+
+def feed_titles(client: Client, **params) -> list[str]:
+    html = client.get("/", {"sort": "title", **params}).content.decode()
+    return [
+        line.split(">")[1].split("<")[0]
+        for line in html.split('<h2 class="card__title"><a href=')[1:]
+    ]
+
+
+def test_following_from_the_series_page_and_back(reader_client, reader, make_series):
+    berserk = make_series("Berserk", release_count=1)
+
+    response = reader_client.post(
+        f"/series/{berserk.pk}/follow", {"follow": "true", "next": f"/series/{berserk.pk}/"}
+    )
+
+    assert response.status_code == 302 and response["Location"] == f"/series/{berserk.pk}/"
+    assert list(Follow.objects.values_list("user_id", "series_id")) == [(reader.pk, berserk.pk)]
+    html = reader_client.get(f"/series/{berserk.pk}/").content.decode()
+    assert "★ Following" in html and 'aria-pressed="true"' in html
+
+    reader_client.post(f"/series/{berserk.pk}/follow", {"follow": "false"})
+
+    assert not Follow.objects.exists()
+    assert "☆ Follow" in reader_client.get(f"/series/{berserk.pk}/").content.decode()
+
+
+def test_following_twice_keeps_one_follow(reader_client, make_series):
+    berserk = make_series("Berserk")
+    for _ in range(2):
+        reader_client.post(f"/series/{berserk.pk}/follow", {"follow": "true"})
+    assert Follow.objects.count() == 1
+
+
+def test_a_foreign_next_url_goes_to_the_series_page_instead(reader_client, make_series):
+    berserk = make_series("Berserk")
+    response = reader_client.post(
+        f"/series/{berserk.pk}/follow", {"follow": "true", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == f"/series/{berserk.pk}/"
+
+
+def test_anonymous_visitors_cannot_follow_and_see_no_button(client, make_series):
+    berserk = make_series("Berserk", release_count=1)
+
+    assert client.post(f"/series/{berserk.pk}/follow", {"follow": "true"}).status_code == 403
+    assert client.get(f"/series/{berserk.pk}/follow").status_code == 405
+    assert not Follow.objects.exists()
+    assert (
+        'data-testid="follow-button"' not in client.get(f"/series/{berserk.pk}/").content.decode()
+    )
+    assert 'name="following"' not in client.get("/").content.decode()
+
+
+def test_following_an_unknown_series_is_a_404(reader_client):
+    assert reader_client.post("/series/999999/follow", {"follow": "true"}).status_code == 404
+
+
+def test_the_following_filter_lists_only_my_follows(
+    reader_client, reader, admin_client, staff_user, make_series
+):
+    berserk, vinland, monster = (
+        make_series(title, release_count=1) for title in ("Berserk", "Vinland Saga", "Monster")
+    )
+    Follow.objects.create(user=reader, series=berserk)
+    Follow.objects.create(user=staff_user, series=vinland)
+
+    assert feed_titles(reader_client, following="true") == ["Berserk"]
+    assert feed_titles(admin_client, following="true") == ["Vinland Saga"]
+    assert feed_titles(reader_client) == ["Berserk", "Monster", "Vinland Saga"]
+    assert monster.pk  # followed by nobody, so in neither "following" list
+
+
+def test_nobody_sees_anothers_follow_on_cards_or_the_series_page(
+    reader_client, staff_user, make_series
+):
+    vinland = make_series("Vinland Saga", release_count=1)
+    Follow.objects.create(user=staff_user, series=vinland)
+
+    feed = reader_client.get("/").content.decode()
+    page = reader_client.get(f"/series/{vinland.pk}/").content.decode()
+
+    for html in (feed, page):
+        assert "★ Following" not in html
+        assert "☆ Follow" in html
+
+
+def test_sort_by_when_followed_newest_first(reader_client, reader, make_series):
+    now = timezone.now()
+    for days_ago, title in ((3, "Berserk"), (1, "Monster"), (2, "Vinland Saga")):
+        Follow.objects.create(
+            user=reader,
+            series=make_series(title, release_count=1),
+            created_at=now - timedelta(days=days_ago),
+        )
+    make_series("Not followed", release_count=1)
+
+    newest = feed_titles(reader_client, following="true", sort="followed")
+    oldest = feed_titles(reader_client, following="true", sort="followed", order="asc")
+
+    assert newest == ["Monster", "Vinland Saga", "Berserk"]
+    assert oldest == ["Berserk", "Vinland Saga", "Monster"]
+
+
+def test_the_followed_sort_and_filter_are_dropped_for_anonymous_visitors(client, make_series):
+    make_series("Berserk", release_count=1)
+    make_series("Monster", release_count=1)
+
+    # Both parameters dropped: every series, in the default order (last release, newest id).
+    assert feed_titles(client, following="true", sort="followed") == ["Monster", "Berserk"]
+
+
+def test_the_feed_with_follow_buttons_costs_the_same_few_queries(
+    reader_client, reader, make_series, django_assert_max_num_queries
+):
+    for n in range(40):
+        series = make_series(f"Series {n:02}", release_count=1)
+        if n % 2:
+            Follow.objects.create(user=reader, series=series)
+    # session + user, COUNT + page (followed_at is a subquery of the page's SELECT).
+    with django_assert_max_num_queries(4):
+        html = reader_client.get("/", {"pageSize": 40}).content.decode()
+    assert html.count("★ Following") == 20
+    assert html.count("☆ Follow") == 20
+    with django_assert_max_num_queries(4):
+        html = reader_client.get("/", {"view": "list", "pageSize": 40}).content.decode()
+    assert html.count("★ Following") == 20
