@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CODEX_PORT ?= 8081
 
-.PHONY: help venv run test test-fast test-postgres lint bench browser-deps clean
+.PHONY: help venv run test test-fast test-postgres lint bench browser-deps torrent-deps clean
 
 help:
 	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) with a demo Codex"
@@ -33,7 +33,16 @@ browser-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not found: browser tests will be skipped"; fi; }
 
-test: venv browser-deps lint
+# The torrent-client e2e tests start Debian's qbittorrent-nox and transmission-daemon.
+torrent-deps:
+	@{ command -v qbittorrent-nox && command -v transmission-daemon; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's qbittorrent-nox and transmission-daemon for the e2e tests..."; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      qbittorrent-nox transmission-daemon >/dev/null; \
+	  else echo "torrent daemons not found: their e2e tests will be skipped"; fi; }
+
+test: venv browser-deps torrent-deps lint
 	$(PY) -m pytest -n 2 -q
 
 test-fast: venv

@@ -43,6 +43,7 @@ from feed.search import filter_by_query
 from follows.queries import follow
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
+from torrents.sending import with_sent
 from tsundoku.access import admin_only
 from tsundoku.templatetags.tsundoku_tags import querystring
 
@@ -138,6 +139,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     releases = series.releases.filter(resolution=Resolution.RESOLVED).order_by(
         F("posted_at").desc(nulls_last=True), "-id"
     )
+    if request.is_admin:
+        releases = with_sent(releases)
     return render(
         request,
         "feed/detail.html",

@@ -21,6 +21,7 @@ from codex_sync.status import NO_GAP, CodexGap, CodexStatus, Span
 from feed.models import Release, Resolution, Series
 from follows.models import Follow
 from follows.queries import only_followed, with_followed_at
+from torrents.sending import with_sent
 
 # Releases shown per wanted series: the best, and a couple to choose from.
 RELEASES_PER_SERIES = 3
@@ -122,6 +123,8 @@ def wanted_entries(series_page: list[Series], *, is_admin: bool) -> list[WantedE
     rows = Release.objects.filter(
         series_id__in=[series.pk for series in series_page], resolution=Resolution.RESOLVED
     ).only(*RELEASE_FIELDS)
+    if is_admin:
+        rows = with_sent(rows)
     for release in rows:
         releases[release.series_id].append(release)
     entries = []

@@ -87,6 +87,16 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "timeout_seconds": Setting(float, 15.0),
         "prefetch_cron": Setting(str, "23 * * * *"),
     },
+    # One torrent client that "Send" hands releases to; client "" = no sending.
+    "torrents": {
+        "client": Setting(str, ""),
+        "url": Setting(str, ""),
+        "username": Setting(str, ""),
+        "password": Setting(str, None, secret=True),
+        "category": Setting(str, ""),
+        "save_path": Setting(str, ""),
+        "timeout_seconds": Setting(float, 15.0),
+    },
     # A dotted section is a nested TOML table; `Config.providers["mangabaka"]` holds it.
     "providers.mangabaka": {
         "enabled": Setting(bool, True),
@@ -104,6 +114,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
 }
 
 SOURCE_KINDS = ("nyaa",)
+TORRENT_CLIENTS = ("qbittorrent", "transmission")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CODEX_MAX_PAGE_SIZE = 500  # Codex silently clamps larger pages to 500
 
@@ -134,6 +145,7 @@ class Config:
     exports: dict[str, Any]
     logging: dict[str, Any]
     covers: dict[str, Any]
+    torrents: dict[str, Any]
     # Nested tables by provider name: `providers["mangabaka"]["api_key"]`.
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[SourceConfig, ...] = field(default_factory=tuple)
@@ -347,6 +359,26 @@ def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, st
         auth[key] = value.strip() if value and value.strip() else None
 
     _check_mangabaka(sections["providers.mangabaka"], origin)
+    _check_torrents(sections["torrents"], origin)
+
+
+def _check_torrents(torrents: dict[str, Any], origin: Mapping[str, str]) -> None:
+    """A known client with an http(s) URL when sending is on; a positive timeout."""
+    client = torrents["client"].strip().lower()
+    torrents["client"] = client
+    if client and client not in TORRENT_CLIENTS:
+        raise ConfigError(
+            f"{_describe('torrents', 'client', origin)}: {client!r} is not one of "
+            f"{', '.join(TORRENT_CLIENTS)} (or empty for no client)"
+        )
+    torrents["url"] = torrents["url"].strip().rstrip("/")
+    if client and not torrents["url"].startswith(("http://", "https://")):
+        raise ConfigError(
+            f"{_describe('torrents', 'url', origin)}: expected the client's http(s) URL "
+            f"when torrents.client is {client!r}"
+        )
+    if torrents["timeout_seconds"] <= 0:
+        raise ConfigError(f"{_describe('torrents', 'timeout_seconds', origin)}: must be positive")
 
 
 def _check_covers(covers: dict[str, Any], origin: Mapping[str, str]) -> None:

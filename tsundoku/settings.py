@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "metadata",
     "covers",
     "follows",
+    "torrents",
     "devtools",
 ]
 

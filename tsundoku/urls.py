@@ -30,6 +30,7 @@ urlpatterns = [
     path("exports/", include("exports.urls")),
     path("covers/", include("covers.urls")),
     path("metadata/", include("metadata.urls")),
+    path("torrents/", include("torrents.urls")),
     path("", include("follows.urls")),
     path("", include("feed.urls")),
 ]

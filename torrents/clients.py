@@ -1,0 +1,257 @@
+"""Torrent clients behind one interface: qBittorrent (Web API) and Transmission (RPC).
+
+Each client wraps a well-kept library (`qbittorrent-api`, `transmission-rpc`)
+rather than hand-written HTTP: they handle qBittorrent's login cookie and
+version quirks and Transmission's CSRF session-id dance. What callers see is
+`TorrentClient` and a small exception hierarchy that says what the operator
+must do: start the client or fix its URL (`ClientUnreachable`), fix the
+credentials (`ClientAuthFailed`), nothing — it is already there
+(`DuplicateTorrent`), or read the client's answer (`ClientRejected`).
+
+Every message is built without the password and passed through
+`tsundoku.logging.redact` before it leaves, because a library's exception
+text can carry the URL it was given (Transmission's includes credentials).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import qbittorrentapi
+import transmission_rpc
+from django.conf import settings
+
+from tsundoku.logging import redact
+
+QBITTORRENT = "qbittorrent"
+TRANSMISSION = "transmission"
+CLIENT_LABELS = {QBITTORRENT: "qBittorrent", TRANSMISSION: "Transmission"}
+
+# `xt=urn:btih:<40 hex>` (or 32 base32) in a magnet link.
+_MAGNET_HASH_RE = re.compile(r"xt=urn:btih:([0-9a-fA-F]{40}|[A-Za-z2-7]{32})")
+
+
+class TorrentClientError(Exception):
+    """Sending to the torrent client failed; the message says what to do."""
+
+    outcome = "failed"
+
+
+class ClientUnreachable(TorrentClientError):
+    """The client did not answer at its URL."""
+
+
+class ClientAuthFailed(TorrentClientError):
+    """The client refused the username/password."""
+
+
+class DuplicateTorrent(TorrentClientError):
+    """The client already has this torrent."""
+
+    outcome = "duplicate"
+
+
+class ClientRejected(TorrentClientError):
+    """The client answered but would not add the torrent."""
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """What `[torrents]` configures, read once per send."""
+
+    client: str
+    url: str
+    username: str
+    password: str | None
+    category: str
+    save_path: str
+    timeout_seconds: float
+
+    @classmethod
+    def from_config(cls) -> ClientSettings:
+        section = settings.TSUNDOKU.torrents
+        return cls(**{field: section[field] for field in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Added:
+    """A torrent the client accepted: its info hash (lower-case hex) when known."""
+
+    info_hash: str
+
+
+class TorrentClient(Protocol):
+    """One torrent client: add a torrent, list what it has, say its version."""
+
+    label: str
+
+    def version(self) -> str:
+        """The client's version, after logging in (Test connection)."""
+        ...
+
+    def add(self, source: str, info_hash: str) -> Added:
+        """Add a magnet or .torrent URL with the configured category and save path."""
+        ...
+
+    def has(self, info_hash: str) -> bool:
+        """Whether the client lists a torrent with this info hash."""
+        ...
+
+
+def info_hash_of(magnet: str) -> str:
+    """The info hash a magnet link names (lower-case), or "" when it names none."""
+    match = _MAGNET_HASH_RE.search(magnet or "")
+    return match.group(1).lower() if match else ""
+
+
+def _message(text: str) -> str:
+    return redact(text)
+
+
+class QBittorrent:
+    """qBittorrent's Web API v2 (4.1+), through `qbittorrent-api`."""
+
+    label = CLIENT_LABELS[QBITTORRENT]
+
+    def __init__(self, config: ClientSettings) -> None:
+        self.config = config
+        self.api = qbittorrentapi.Client(
+            host=config.url,
+            username=config.username or None,
+            password=config.password or None,
+            REQUESTS_ARGS={"timeout": config.timeout_seconds},
+            DISABLE_LOGGING_DEBUG_OUTPUT=True,
+        )
+
+    def _call(self, operation, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(*args, **kwargs)
+        except qbittorrentapi.LoginFailed as exc:
+            raise ClientAuthFailed(
+                "qBittorrent refused the username/password (torrents.username, torrents.password)."
+            ) from exc
+        except (qbittorrentapi.Forbidden403Error, qbittorrentapi.Unauthorized401Error) as exc:
+            raise ClientAuthFailed(
+                "qBittorrent refused the login (wrong credentials, or too many failed "
+                "logins and the client banned this address for a while)."
+            ) from exc
+        except qbittorrentapi.APIConnectionError as exc:
+            raise ClientUnreachable(
+                _message(f"qBittorrent did not answer at {self.config.url}: {exc}")
+            ) from exc
+        except qbittorrentapi.APIError as exc:
+            raise ClientRejected(_message(f"qBittorrent refused: {exc}")) from exc
+
+    def version(self) -> str:
+        return str(self._call(lambda: self.api.app.version))
+
+    def has(self, info_hash: str) -> bool:
+        if not info_hash:
+            return False
+        found = self._call(self.api.torrents_info, torrent_hashes=info_hash.lower())
+        return any(torrent.hash.lower() == info_hash.lower() for torrent in found)
+
+    def add(self, source: str, info_hash: str) -> Added:
+        if self.has(info_hash):
+            raise DuplicateTorrent("qBittorrent already has this torrent.")
+        category = self.config.category
+        if category and category not in self._call(self.api.torrents_categories):
+            self._call(self.api.torrents_create_category, name=category)
+        answer = self._call(
+            self.api.torrents_add,
+            urls=source,
+            category=category or None,
+            save_path=self.config.save_path or None,
+        )
+        # qBittorrent answers "Ok." or "Fails." (a duplicate is a "Fails." too).
+        if str(answer).strip().lower().startswith("fails"):
+            if self.has(info_hash):
+                raise DuplicateTorrent("qBittorrent already has this torrent.")
+            raise ClientRejected("qBittorrent would not add the torrent (it answered “Fails.”).")
+        return Added(info_hash=info_hash.lower())
+
+
+class Transmission:
+    """Transmission's RPC (2.40+), through `transmission-rpc`."""
+
+    label = CLIENT_LABELS[TRANSMISSION]
+    # Labels arrived in RPC version 17 (Transmission 4.0).
+    LABELS_RPC_VERSION = 17
+
+    def __init__(self, config: ClientSettings) -> None:
+        self.config = config
+        self._api: transmission_rpc.Client | None = None
+
+    @property
+    def api(self) -> transmission_rpc.Client:
+        """The RPC client; connecting fetches the session, so errors map here too."""
+        if self._api is None:
+            parts = urlsplit(self.config.url)
+            path = parts.path if parts.path not in ("", "/") else "/transmission/rpc"
+            self._api = self._call(
+                transmission_rpc.Client,
+                protocol=parts.scheme,
+                host=parts.hostname or "127.0.0.1",
+                port=parts.port or (443 if parts.scheme == "https" else 9091),
+                path=path,
+                username=self.config.username or None,
+                password=self.config.password or None,
+                timeout=self.config.timeout_seconds,
+            )
+        return self._api
+
+    def _call(self, operation, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(*args, **kwargs)
+        except transmission_rpc.TransmissionAuthError as exc:
+            raise ClientAuthFailed(
+                "Transmission refused the username/password (torrents.username, torrents.password)."
+            ) from exc
+        except (
+            transmission_rpc.TransmissionConnectError,
+            transmission_rpc.TransmissionTimeoutError,
+        ) as exc:
+            raise ClientUnreachable(
+                _message(f"Transmission did not answer at {self.config.url}: {exc}")
+            ) from exc
+        except transmission_rpc.TransmissionError as exc:
+            raise ClientRejected(_message(f"Transmission refused: {exc}")) from exc
+
+    def version(self) -> str:
+        session = self._call(self.api.get_session)
+        return f"{session.version} (RPC {session.rpc_version})"
+
+    def has(self, info_hash: str) -> bool:
+        if not info_hash:
+            return False
+        found = self._call(self.api.get_torrents, ids=[info_hash.lower()])
+        return any(torrent.hash_string.lower() == info_hash.lower() for torrent in found)
+
+    def add(self, source: str, info_hash: str) -> Added:
+        if self.has(info_hash):
+            raise DuplicateTorrent("Transmission already has this torrent.")
+        api = self.api
+        labels = None
+        rpc_version = self._call(api.get_session).rpc_version
+        if self.config.category and rpc_version >= self.LABELS_RPC_VERSION:
+            labels = [self.config.category]
+        torrent = self._call(
+            api.add_torrent,
+            source,
+            download_dir=self.config.save_path or None,
+            labels=labels,
+        )
+        return Added(info_hash=(torrent.hash_string or info_hash).lower())
+
+
+def client_for(config: ClientSettings | None = None) -> TorrentClient | None:
+    """The configured client, or None when `torrents.client` is empty."""
+    config = config or ClientSettings.from_config()
+    if config.client == QBITTORRENT:
+        return QBittorrent(config)
+    if config.client == TRANSMISSION:
+        return Transmission(config)
+    return None
