@@ -175,3 +175,16 @@ def test_gap_coverage_is_the_share_of_each_axis_filled():
     assert gap_coverage(CodexGap(), gap) == 0.0
     assert numbers_in(((10.5, 10.5),)) == 1
     assert numbers_in(((1.0, 3.0), (7.0, 7.0))) == 4
+
+
+def test_the_wanted_page_offers_send_to_the_admin_only(
+    admin_client, reader_client, reader, library, tsundoku_config
+):
+    tsundoku_config(torrents={"client": "qbittorrent", "url": "http://127.0.0.1:1"})
+    Follow.objects.create(user=reader, series=library["monster"])
+
+    admin_html = admin_client.get("/wanted/").content.decode()
+    reader_html = reader_client.get("/wanted/").content.decode()
+
+    assert admin_html.count('data-testid="send-button"') == 3  # One Piece's best three
+    assert "send-button" not in reader_html

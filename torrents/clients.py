@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import qbittorrentapi
 import transmission_rpc
@@ -111,6 +111,16 @@ def _message(text: str) -> str:
     return redact(text)
 
 
+def display_url(url: str) -> str:
+    """The client URL as pages and errors show it: any `user:password@` removed."""
+    parts = urlsplit(url)
+    if not parts.username and not parts.password:
+        return url
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
 class QBittorrent:
     """qBittorrent's Web API v2 (4.1+), through `qbittorrent-api`."""
 
@@ -124,6 +134,8 @@ class QBittorrent:
             password=config.password or None,
             REQUESTS_ARGS={"timeout": config.timeout_seconds},
             DISABLE_LOGGING_DEBUG_OUTPUT=True,
+            # The operator gave a scheme: never probe http vs https with HEAD requests.
+            FORCE_SCHEME_FROM_HOST=True,
         )
 
     def _call(self, operation, *args: Any, **kwargs: Any) -> Any:
@@ -140,7 +152,7 @@ class QBittorrent:
             ) from exc
         except qbittorrentapi.APIConnectionError as exc:
             raise ClientUnreachable(
-                _message(f"qBittorrent did not answer at {self.config.url}: {exc}")
+                _message(f"qBittorrent did not answer at {display_url(self.config.url)}: {exc}")
             ) from exc
         except qbittorrentapi.APIError as exc:
             raise ClientRejected(_message(f"qBittorrent refused: {exc}")) from exc
@@ -215,7 +227,7 @@ class Transmission:
             transmission_rpc.TransmissionTimeoutError,
         ) as exc:
             raise ClientUnreachable(
-                _message(f"Transmission did not answer at {self.config.url}: {exc}")
+                _message(f"Transmission did not answer at {display_url(self.config.url)}: {exc}")
             ) from exc
         except transmission_rpc.TransmissionError as exc:
             raise ClientRejected(_message(f"Transmission refused: {exc}")) from exc

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,22 +10,12 @@ from django.views.decorators.http import require_POST, require_safe
 
 from feed.models import Release
 from feed.pagination import int_or_none, paginate
-from torrents.clients import ClientSettings
+from torrents.clients import ClientSettings, display_url
 from torrents.models import SendLog, SendOutcome
 from torrents.sending import check_connection, client_label, send_release
 from tsundoku.access import admin_only
 
 SEND_LOG_PAGE_SIZE = 50
-
-
-def _without_credentials(url: str) -> str:
-    """The URL as shown on the page: any `user:password@` removed."""
-    parts = urlsplit(url)
-    if not parts.username and not parts.password:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 @admin_only
@@ -46,7 +34,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "config": config,
             "client_label": client_label(),
-            "url": _without_credentials(config.url),
+            "url": display_url(config.url),
             "password_set": bool(config.password),
             "page": page,
         },
