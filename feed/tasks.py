@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from feed.polling import UnknownSource, configured_source, poll_source
+from notifications.tasks import request_digest
 
 logger = logging.getLogger(__name__)
 
@@ -21,4 +22,7 @@ def poll_source_task(source_name: str) -> dict:
         # A schedule can outlive its [[sources]] entry until setup_schedules runs again.
         logger.warning("Not polling: %s. Run `manage.py setup_schedules` to tidy up.", exc)
         return {"error": str(exc)}
-    return poll_source(source).as_dict()
+    summary = poll_source(source)
+    # New releases and failing sources are told in one digest per poll, sent apart from it.
+    request_digest()
+    return summary.as_dict()

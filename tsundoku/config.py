@@ -97,6 +97,14 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "save_path": Setting(str, ""),
         "timeout_seconds": Setting(float, 15.0),
     },
+    # Apprise URLs (Discord, Telegram, ntfy, Gotify, mailto, json://…): each is a secret.
+    "notifications": {
+        "urls": Setting(list, [], secret=True),
+        "digest_cron": Setting(str, "*/15 * * * *"),
+        "retry_base_seconds": Setting(int, 60),
+        "retry_max_seconds": Setting(int, 6 * 3600),
+        "source_failures": Setting(int, 3),
+    },
     # A dotted section is a nested TOML table; `Config.providers["mangabaka"]` holds it.
     "providers.mangabaka": {
         "enabled": Setting(bool, True),
@@ -146,6 +154,7 @@ class Config:
     logging: dict[str, Any]
     covers: dict[str, Any]
     torrents: dict[str, Any]
+    notifications: dict[str, Any]
     # Nested tables by provider name: `providers["mangabaka"]["api_key"]`.
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: tuple[SourceConfig, ...] = field(default_factory=tuple)
@@ -360,6 +369,23 @@ def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, st
 
     _check_mangabaka(sections["providers.mangabaka"], origin)
     _check_torrents(sections["torrents"], origin)
+    _check_notifications(sections["notifications"], origin)
+
+
+def _check_notifications(notifications: dict[str, Any], origin: Mapping[str, str]) -> None:
+    """Apprise URLs as a clean list; positive backoff bounds; a valid digest cron."""
+    notifications["urls"] = [str(url).strip() for url in notifications["urls"] if str(url).strip()]
+    for key in ("retry_base_seconds", "retry_max_seconds", "source_failures"):
+        if notifications[key] < 1:
+            raise ConfigError(f"{_describe('notifications', key, origin)}: must be 1 or more")
+    if notifications["retry_max_seconds"] < notifications["retry_base_seconds"]:
+        raise ConfigError(
+            f"{_describe('notifications', 'retry_max_seconds', origin)}: must not be below "
+            "notifications.retry_base_seconds"
+        )
+    notifications["digest_cron"] = _validate_cron(
+        notifications["digest_cron"], _describe("notifications", "digest_cron", origin)
+    )
 
 
 def _check_torrents(torrents: dict[str, Any], origin: Mapping[str, str]) -> None:
@@ -472,6 +498,9 @@ def secret_values(config: Config) -> list[str]:
     for section, settings in SCHEMA.items():
         for key, setting in settings.items():
             value = config.section(section).get(key)
-            if setting.secret and value:
+            if setting.secret and isinstance(value, list):
+                # A list of secrets (notification URLs): each one is redacted on its own.
+                found.extend(str(item) for item in value if item)
+            elif setting.secret and value:
                 found.append(str(value))
     return found

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "covers",
     "follows",
     "torrents",
+    "notifications",
     "devtools",
 ]
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("covers/", include("covers.urls")),
     path("metadata/", include("metadata.urls")),
     path("torrents/", include("torrents.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("follows.urls")),
     path("", include("feed.urls")),
 ]

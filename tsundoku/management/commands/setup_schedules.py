@@ -18,6 +18,8 @@ from exports.schedules import export_schedules
 from feed.schedules import POLL_SCHEDULE_PREFIX, source_schedules
 from metadata.schedules import PREFIX as METADATA_PREFIX
 from metadata.schedules import metadata_schedules
+from notifications.schedules import PREFIX as NOTIFICATIONS_PREFIX
+from notifications.schedules import notification_schedules
 from tsundoku.schedules import ScheduleSpec, apply_schedules
 
 
@@ -29,6 +31,7 @@ def wanted_schedules() -> list[tuple[str, str, list[ScheduleSpec]]]:
         ("export cleanup", EXPORTS_PREFIX, export_schedules()),
         ("cover prefetch", COVERS_PREFIX, cover_schedules()),
         ("metadata dump refresh", METADATA_PREFIX, metadata_schedules()),
+        ("notification digest", NOTIFICATIONS_PREFIX, notification_schedules()),
     ]
 
 
