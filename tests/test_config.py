@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tsundoku.config import SCHEMA, ConfigError, env_name, load_config
+from tsundoku.config import SCHEMA, ConfigError, env_name, load_config, secret_values
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -243,3 +243,50 @@ def test_unknown_provider_tables_and_keys_are_refused(tmp_path):
     toml = write(tmp_path / "t.toml", "[providers.mangabaka]\napi_token = 'x'\n")
     with pytest.raises(ConfigError, match=r"providers\.mangabaka: unknown key"):
         load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"TSUNDOKU_TORRENTS__CLIENT": "deluge"}, "torrents.client"),
+        ({"TSUNDOKU_TORRENTS__CLIENT": "qbittorrent"}, "torrents.url"),
+        (
+            {"TSUNDOKU_TORRENTS__CLIENT": "transmission", "TSUNDOKU_TORRENTS__URL": "host:9091"},
+            "torrents.url",
+        ),
+        ({"TSUNDOKU_TORRENTS__TIMEOUT_SECONDS": "0"}, "torrents.timeout_seconds"),
+        ({"TSUNDOKU_NOTIFICATIONS__RETRY_BASE_SECONDS": "0"}, "notifications.retry_base_seconds"),
+        (
+            {
+                "TSUNDOKU_NOTIFICATIONS__RETRY_BASE_SECONDS": "600",
+                "TSUNDOKU_NOTIFICATIONS__RETRY_MAX_SECONDS": "60",
+            },
+            "notifications.retry_max_seconds",
+        ),
+        ({"TSUNDOKU_NOTIFICATIONS__DIGEST_CRON": "hourly"}, "notifications.digest_cron"),
+        ({"TSUNDOKU_NOTIFICATIONS__SOURCE_FAILURES": "0"}, "notifications.source_failures"),
+    ],
+)
+def test_a_malformed_torrent_or_notification_value_is_refused_naming_the_key(
+    tmp_path, environment, named
+):
+    with pytest.raises(ConfigError, match=named.replace(".", r"\.")):
+        load_config(environment, base_dir=tmp_path)
+
+
+def test_torrent_password_and_each_notification_url_are_secrets(tmp_path):
+    toml = write(
+        tmp_path / "t.toml",
+        '[torrents]\nclient = "QBitTorrent"\nurl = "http://127.0.0.1:8080/"\npassword = "qb-pw"\n'
+        '[notifications]\nurls = ["ntfy://ntfy.example/topic-1", " ", "json://127.0.0.1/h"]\n',
+    )
+
+    config = load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+    assert (config.torrents["client"], config.torrents["url"]) == (
+        "qbittorrent",
+        "http://127.0.0.1:8080",
+    )
+    assert config.notifications["urls"] == ["ntfy://ntfy.example/topic-1", "json://127.0.0.1/h"]
+    secrets = secret_values(config)
+    assert {"qb-pw", "ntfy://ntfy.example/topic-1", "json://127.0.0.1/h"} <= set(secrets)
