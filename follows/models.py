@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from feed.models import Series
+
+
+def new_feed_token() -> str:
+    """A URL-safe secret: 32 random bytes."""
+    return secrets.token_urlsafe(32)
+
+
+class FeedToken(models.Model):
+    """The secret in a user's Atom feed URL; regenerating it retires the old URL."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="feed_token"
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"feed token of {self.user_id}"
 
 
 class Follow(models.Model):

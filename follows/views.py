@@ -7,11 +7,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from feed.models import Series
 from feed.pagination import int_or_none, paginate
+from follows.models import FeedToken, new_feed_token
 from follows.queries import follow, unfollow
 from follows.wanted import wanted_entries, wanted_series
 
@@ -48,8 +50,28 @@ def wanted(request: HttpRequest) -> HttpResponse:
         int_or_none(request.GET.get("page")),
         WANTED_PAGE_SIZE,
     )
+    feed_url = None
+    if follower_id is not None:
+        token, _ = FeedToken.objects.get_or_create(user_id=follower_id)
+        feed_url = request.build_absolute_uri(reverse("follows:feed", args=[token.token]))
     return render(
         request,
         "follows/wanted.html",
-        {"page": page, "entries": wanted_entries(page.items, is_admin=request.is_admin)},
+        {
+            "page": page,
+            "entries": wanted_entries(page.items, is_admin=request.is_admin),
+            "atom_feed_url": feed_url,
+        },
     )
+
+
+@require_POST
+def regenerate_feed(request: HttpRequest) -> HttpResponse:
+    """A new secret for this user's feed URL; the old URL stops working at once."""
+    if not request.user.is_authenticated:
+        raise PermissionDenied("Log in to manage your feed.")
+    FeedToken.objects.update_or_create(
+        user_id=request.user.pk, defaults={"token": new_feed_token()}
+    )
+    messages.success(request, "Your feed has a new address; the old one no longer works.")
+    return redirect("follows:wanted")

@@ -9,7 +9,7 @@ import responses
 
 from feed.models import Release, Resolution
 from feed.tasks import poll_source_task
-from follows.models import Follow
+from follows.models import FeedToken, Follow
 from notifications.models import NotificationEvent, NotificationTarget
 from notifications.tasks import digest_task
 from tests.notification_helpers import json_webhook, nyaa_rss
@@ -37,8 +37,13 @@ def serve_feed(mocked: responses.RequestsMock, *items: tuple[str, str]) -> None:
     mocked.get(FEED_URL, body=nyaa_rss(*items))
 
 
+def atom_entries(client, user) -> int:
+    token = FeedToken.objects.get_or_create(user=user)[0].token
+    return client.get(f"/feeds/{token}/wanted.atom").content.count(b"<entry>")
+
+
 def test_a_poll_with_a_followed_release_sends_one_digest_and_a_second_poll_none(
-    polls, tsundoku_config, make_series, staff_user
+    polls, client, tsundoku_config, make_series, staff_user
 ):
     series = make_series("Sakura Trick", release_count=0)
     Follow.objects.create(user=staff_user, series=series)
@@ -46,13 +51,17 @@ def test_a_poll_with_a_followed_release_sends_one_digest_and_a_second_poll_none(
         tsundoku_config(notifications={"urls": [webhook.apprise_url]})
         digest_task()  # the digest has looked once: history is not news
         serve_feed(polls, ("1706640", "[Lazy Lily] Sakura Trick Volume 03.zip"))
+        entries_before = atom_entries(client, staff_user)
 
         poll_source_task("nyaa-test")
         assert Release.objects.get().resolution == Resolution.RESOLVED
         after_first = list(webhook.received)
+        entries_after_first = atom_entries(client, staff_user)
         poll_source_task("nyaa-test")
         after_second = list(webhook.received)
+        entries_after_second = atom_entries(client, staff_user)
 
+    assert (entries_before, entries_after_first, entries_after_second) == (0, 1, 1)
     assert len(after_first) == 1
     (message,) = after_first
     assert message["title"] == "tsundoku: 1 new event"

@@ -75,7 +75,8 @@ class AccessTierMiddleware:
     error envelope.
     """
 
-    OPEN_PREFIXES = ("/accounts/", "/admin/", "/static/", "/api/")
+    # `/feeds/` answers to its secret token (feed readers cannot log in).
+    OPEN_PREFIXES = ("/accounts/", "/admin/", "/static/", "/api/", "/feeds/")
 
     def __init__(self, get_response):
         self.get_response = get_response
