@@ -60,6 +60,10 @@ run: venv
 	@set -m; trap 'kill 0' EXIT INT TERM; \
 	$(DEMO_ENV) $(PY) manage.py codex_simulator --library fixtures/codex_demo_library.json \
 	    --port $(CODEX_PORT) --api-key demo-codex-key & \
+	if command -v transmission-daemon >/dev/null; then mkdir -p data/demo/transmission/downloads; \
+	  transmission-daemon --foreground --config-dir data/demo/transmission --port 9091 \
+	    --rpc-bind-address 127.0.0.1 --no-auth --download-dir "$$PWD/data/demo/transmission/downloads" \
+	    --no-dht --no-lpd --no-portmap --paused --log-error & fi; \
 	sleep 1; $(DEMO_ENV) $(PY) manage.py codex_sync || true; \
 	$(DEMO_ENV) $(PY) manage.py qcluster & \
 	echo; echo "  tsundoku demo: http://$(HOST):$(PORT)/   (admin login: demo / demo-password)"; echo; \

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from feed.models import MatchMethod, Release, Resolution, Series, SeriesOrigin
+from follows.models import Follow
 from metadata.providers import reset_provider
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,13 @@ def test_the_demo_mutes_tracking_on_one_owned_series_so_every_badge_shows(db):
     call_command("load_demo", stdout=StringIO())
     muted = Series.objects.filter(ignore_completion=True).values_list("canonical_title", flat=True)
     assert list(muted) == ["Naruto"]
+
+
+def test_the_demo_admin_follows_a_couple_of_series_for_the_wanted_page(db):
+    call_command("load_demo", stdout=StringIO())
+    call_command("load_demo", stdout=StringIO())
+
+    followed = Follow.objects.filter(user__username="demo").values_list(
+        "series__canonical_title", flat=True
+    )
+    assert sorted(followed) == ["Dorohedoro", "Vinland Saga"]

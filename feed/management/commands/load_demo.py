@@ -24,6 +24,7 @@ from feed.importer import import_series
 from feed.models import Series
 from feed.polling import ingest_document
 from feed.sources.nyaa import FeedError
+from follows.queries import follow
 from metadata.mangabaka.refresh import RefreshFailed, refresh_dump
 
 FIXTURES_DIR = Path(settings.BASE_DIR) / "fixtures"
@@ -31,6 +32,8 @@ DEMO_SOURCE = "demo"
 TRACKING_OFF_TITLE = "Naruto"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo-password"
+# Followed by the demo admin, so the Wanted page shows follows beside behind series.
+DEMO_FOLLOWS = ("Vinland Saga", "Dorohedoro")
 
 
 class Command(BaseCommand):
@@ -100,16 +103,19 @@ class Command(BaseCommand):
         Series.objects.filter(canonical_title=TRACKING_OFF_TITLE).update(ignore_completion=True)
 
         user_model = get_user_model()
-        if user_model.objects.filter(username=DEMO_USERNAME).exists():
+        admin = user_model.objects.filter(username=DEMO_USERNAME).first()
+        if admin is not None:
             self.stdout.write(f"Admin user {DEMO_USERNAME!r} already exists (password unchanged).")
         else:
-            user_model.objects.create_user(
+            admin = user_model.objects.create_user(
                 username=DEMO_USERNAME,
                 password=DEMO_PASSWORD,
                 is_staff=True,
                 is_superuser=True,
             )
             self.stdout.write(f"Created admin user {DEMO_USERNAME!r}.")
+            for series in Series.objects.filter(canonical_title__in=DEMO_FOLLOWS):
+                follow(admin.pk, series)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready. Log in at {reverse('login')} as {DEMO_USERNAME} / {DEMO_PASSWORD}."
