@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 import qbittorrentapi
 import transmission_rpc
@@ -14,6 +16,7 @@ from tests.torrent_helpers import (
     QBITTORRENT_USERNAME,
     TRANSMISSION_PASSWORD,
     TRANSMISSION_USERNAME,
+    fake_rtorrent,
     free_port,
     qbittorrent,
     transmission,
@@ -157,7 +160,7 @@ def test_transmission_with_a_wrong_password_says_so_without_the_password(
     assert_secret_absent(wrong)
 
 
-@pytest.mark.parametrize("client", ["qbittorrent", "transmission"])
+@pytest.mark.parametrize("client", ["qbittorrent", "transmission", "rutorrent"])
 def test_a_client_that_is_not_running_is_reported_unreachable(tsundoku_config, release, client):
     secret = "password-for-a-dead-port-44"
     tsundoku_config(
@@ -175,3 +178,48 @@ def test_a_client_that_is_not_running_is_reported_unreachable(tsundoku_config, r
     assert "did not answer at" in log.message
     assert secret not in log.message
     assert Release.objects.get(pk=release.pk).resolution == Resolution.RESOLVED
+
+
+def test_send_to_rutorrent_over_xml_rpc_with_label_save_path_and_basic_auth(
+    tsundoku_config, release
+):
+    password = "rutorrent-pass word/1"
+    with fake_rtorrent("tsundoku", password) as rtorrent:
+        tsundoku_config(
+            torrents={
+                "client": "rutorrent",
+                "url": rtorrent.url,
+                "username": "tsundoku",
+                "password": password,
+                "category": "manga",
+                "save_path": "/srv/manga",
+            }
+        )
+        check = check_connection()
+        first = send_release(release)
+        second = send_release(release)
+
+    assert (check.ok, check.message) == (True, "Connected to ruTorrent rTorrent 0.9.8.")
+    assert (first.outcome, second.outcome) == (SendOutcome.SENT, SendOutcome.DUPLICATE)
+    assert rtorrent.loads == [("", MAGNET, "d.directory.set=/srv/manga", "d.custom1.set=manga")]
+    expected = "Basic " + base64.b64encode(f"tsundoku:{password}".encode()).decode()
+    assert set(rtorrent.authorizations) == {expected}
+
+
+def test_rutorrent_with_a_wrong_password_says_so(tsundoku_config, release):
+    with fake_rtorrent("tsundoku", "right-password") as rtorrent:
+        tsundoku_config(
+            torrents={
+                "client": "rutorrent",
+                "url": rtorrent.url,
+                "username": "tsundoku",
+                "password": "wrong-password-8d",
+            }
+        )
+        log = send_release(release)
+
+    assert log.outcome == SendOutcome.FAILED
+    assert log.message == (
+        "ruTorrent refused the username/password (torrents.username, torrents.password)."
+    )
+    assert rtorrent.loads == []

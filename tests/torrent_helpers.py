@@ -10,6 +10,7 @@ package the tests skip and say why; CI sets `TSUNDOKU_REQUIRE_TORRENT_DAEMONS=1`
 
 from __future__ import annotations
 
+import base64
 import os
 import queue
 import shutil
@@ -18,8 +19,9 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from xmlrpc.server import SimpleXMLRPCRequestHandler, SimpleXMLRPCServer
 
 import pytest
 
@@ -154,3 +156,59 @@ def transmission(tmp_path: Path) -> Iterator[Daemon]:
     log: list[str] = []
     with _running(command, "Started listening", log):
         yield Daemon(url=f"http://127.0.0.1:{port}/transmission/rpc", download_dir=downloads)
+
+
+@dataclass
+class FakeRTorrent:
+    """What a fake rTorrent XML-RPC endpoint was asked, and what it holds."""
+
+    url: str = ""
+    hashes: list[str] = field(default_factory=list)
+    loads: list[tuple] = field(default_factory=list)
+    authorizations: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def fake_rtorrent(username: str, password: str) -> Iterator[FakeRTorrent]:
+    """rTorrent's XML-RPC methods tsundoku calls, served by the standard library on 127.0.0.1.
+
+    A stand-in, not rTorrent: Debian's rtorrent speaks XML-RPC over SCGI only,
+    behind a web server. It checks HTTP basic auth like ruTorrent's web server.
+    """
+    fake = FakeRTorrent()
+    expected = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+    class Handler(SimpleXMLRPCRequestHandler):
+        rpc_paths = ("/RPC2",)
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            fake.authorizations.append(self.headers.get("Authorization", ""))
+            if self.headers.get("Authorization") != expected:
+                self.send_error(401, "Unauthorized")
+                return False
+            return True
+
+        def log_message(self, format: str, *args) -> None:
+            """Quiet."""
+
+    server = SimpleXMLRPCServer(("127.0.0.1", 0), requestHandler=Handler, logRequests=False)
+
+    def load_start(target: str, source: str, *commands: str) -> int:
+        fake.loads.append((target, source, *commands))
+        fake.hashes.append(source.split("btih:")[1][:40].upper())
+        return 0
+
+    server.register_function(lambda: list(fake.hashes), "download_list")
+    server.register_function(load_start, "load.start")
+    server.register_function(lambda: "0.9.8", "system.client_version")
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/RPC2"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,8 +1,10 @@
-"""Torrent clients behind one interface: qBittorrent (Web API) and Transmission (RPC).
+"""Torrent clients behind one interface: qBittorrent, Transmission and ruTorrent.
 
-Each client wraps a well-kept library (`qbittorrent-api`, `transmission-rpc`)
-rather than hand-written HTTP: they handle qBittorrent's login cookie and
-version quirks and Transmission's CSRF session-id dance. What callers see is
+qBittorrent (Web API) and Transmission (RPC) go through well-kept libraries
+(`qbittorrent-api`, `transmission-rpc`) rather than hand-written HTTP: they
+handle qBittorrent's login cookie and version quirks and Transmission's CSRF
+session-id dance. ruTorrent is rTorrent's XML-RPC (as upstream tsundoku
+hands off), which the standard library's `xmlrpc.client` speaks. What callers see is
 `TorrentClient` and a small exception hierarchy that says what the operator
 must do: start the client or fix its URL (`ClientUnreachable`), fix the
 credentials (`ClientAuthFailed`), nothing — it is already there
@@ -16,9 +18,10 @@ text can carry the URL it was given (Transmission's includes credentials).
 from __future__ import annotations
 
 import re
+import xmlrpc.client
 from dataclasses import dataclass
 from typing import Any, Protocol
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import qbittorrentapi
 import transmission_rpc
@@ -28,7 +31,8 @@ from tsundoku.logging import redact
 
 QBITTORRENT = "qbittorrent"
 TRANSMISSION = "transmission"
-CLIENT_LABELS = {QBITTORRENT: "qBittorrent", TRANSMISSION: "Transmission"}
+RUTORRENT = "rutorrent"
+CLIENT_LABELS = {QBITTORRENT: "qBittorrent", TRANSMISSION: "Transmission", RUTORRENT: "ruTorrent"}
 
 # `xt=urn:btih:<40 hex>` (or 32 base32) in a magnet link.
 _MAGNET_HASH_RE = re.compile(r"xt=urn:btih:([0-9a-fA-F]{40}|[A-Za-z2-7]{32})")
@@ -259,6 +263,93 @@ class Transmission:
         return Added(info_hash=(torrent.hash_string or info_hash).lower())
 
 
+class _Timeout:
+    """A timeout on every XML-RPC call (the standard transports have none)."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self.timeout = timeout
+
+    def make_connection(self, host):
+        connection = super().make_connection(host)
+        connection.timeout = self.timeout
+        return connection
+
+
+class _TimeoutTransport(_Timeout, xmlrpc.client.Transport):
+    """HTTP."""
+
+
+class _SafeTimeoutTransport(_Timeout, xmlrpc.client.SafeTransport):
+    """HTTPS."""
+
+
+class RuTorrent:
+    """rTorrent's XML-RPC as ruTorrent installs expose it (e.g. `https://host/RPC2`).
+
+    The label goes to `d.custom1` (where ruTorrent reads labels) and the save
+    path to `d.directory`; HTTP basic auth carries the credentials.
+    """
+
+    label = CLIENT_LABELS[RUTORRENT]
+
+    def __init__(self, config: ClientSettings) -> None:
+        self.config = config
+        parts = urlsplit(config.url)
+        netloc = parts.netloc.rpartition("@")[2]
+        if config.username or config.password:
+            credentials = quote(config.username or "", safe="")
+            if config.password:
+                credentials += ":" + quote(config.password, safe="")
+            netloc = f"{credentials}@{netloc}"
+        url = urlunsplit((parts.scheme, netloc, parts.path or "/RPC2", parts.query, ""))
+        transport_class = _SafeTimeoutTransport if parts.scheme == "https" else _TimeoutTransport
+        self.api = xmlrpc.client.ServerProxy(
+            url, transport=transport_class(config.timeout_seconds), allow_none=False
+        )
+
+    def _call(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self.api, method)(*args)
+        except xmlrpc.client.ProtocolError as exc:
+            if exc.errcode in (401, 403):
+                raise ClientAuthFailed(
+                    "ruTorrent refused the username/password (torrents.username, "
+                    "torrents.password)."
+                ) from exc
+            raise ClientRejected(
+                f"ruTorrent answered HTTP {exc.errcode} {exc.errmsg} at "
+                f"{display_url(self.config.url)}."
+            ) from exc
+        except xmlrpc.client.Fault as exc:
+            raise ClientRejected(_message(f"rTorrent refused: {exc.faultString}")) from exc
+        except (OSError, xmlrpc.client.Error) as exc:
+            raise ClientUnreachable(
+                _message(f"ruTorrent did not answer at {display_url(self.config.url)}: {exc}")
+            ) from exc
+
+    def version(self) -> str:
+        return f"rTorrent {self._call('system.client_version')}"
+
+    def has(self, info_hash: str) -> bool:
+        if not info_hash:
+            return False
+        hashes = self._call("download_list")
+        return info_hash.lower() in {str(listed).lower() for listed in hashes}
+
+    def add(self, source: str, info_hash: str) -> Added:
+        if self.has(info_hash):
+            raise DuplicateTorrent("ruTorrent already has this torrent.")
+        commands = []
+        if self.config.save_path:
+            commands.append(f"d.directory.set={self.config.save_path}")
+        if self.config.category:
+            commands.append(f"d.custom1.set={quote(self.config.category)}")
+        # rTorrent 0.9+: the first argument is the (empty) target.
+        self._call("load.start", "", source, *commands)
+        return Added(info_hash=info_hash.lower())
+
+
 def client_for(config: ClientSettings | None = None) -> TorrentClient | None:
     """The configured client, or None when `torrents.client` is empty."""
     config = config or ClientSettings.from_config()
@@ -266,4 +357,6 @@ def client_for(config: ClientSettings | None = None) -> TorrentClient | None:
         return QBittorrent(config)
     if config.client == TRANSMISSION:
         return Transmission(config)
+    if config.client == RUTORRENT:
+        return RuTorrent(config)
     return None

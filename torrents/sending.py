@@ -26,7 +26,8 @@ from tsundoku.logging import redact
 logger = logging.getLogger(__name__)
 
 NOT_CONFIGURED = (
-    "No torrent client is configured: set torrents.client (qbittorrent or transmission) "
+    "No torrent client is configured: set torrents.client (qbittorrent, transmission or "
+    "rutorrent) "
     "and torrents.url."
 )
 

@@ -122,7 +122,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
 }
 
 SOURCE_KINDS = ("nyaa",)
-TORRENT_CLIENTS = ("qbittorrent", "transmission")
+TORRENT_CLIENTS = ("qbittorrent", "transmission", "rutorrent")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 CODEX_MAX_PAGE_SIZE = 500  # Codex silently clamps larger pages to 500
 
