@@ -27,8 +27,7 @@ logger = logging.getLogger(__name__)
 
 NOT_CONFIGURED = (
     "No torrent client is configured: set torrents.client (qbittorrent, transmission or "
-    "rutorrent) "
-    "and torrents.url."
+    "rutorrent) and torrents.url."
 )
 
 
