@@ -12,7 +12,7 @@ from django.utils import timezone
 from codex_sync.models import CodexLink, ConnectionStatus
 from codex_sync.status import CodexGap
 from feed.models import MatchMethod, Release, Resolution, Series
-from follows.models import Follow
+from follows.models import FeedToken, Follow
 from follows.wanted import gap_coverage, numbers_in
 
 pytestmark = pytest.mark.django_db
@@ -160,8 +160,10 @@ def test_the_wanted_page_costs_the_same_few_queries_however_many_series(
         CodexLink.objects.create(series=series, codex_series_uuid=uuid.uuid4(), local_max_volume=3)
         add_release(series, f"Series {n} v04-05", [(4, 5)])
         add_release(series, f"Series {n} v01", [(1, 1)], days_ago=1)
-    # session + user, COUNT + page (with links and followed_at), releases, sweep time.
-    with django_assert_max_num_queries(6):
+    FeedToken.objects.create(user=staff_user)
+    # session + user, COUNT + page (with links and followed_at), feed token, releases,
+    # sweep time.
+    with django_assert_max_num_queries(7):
         html = admin_client.get("/wanted/").content.decode()
     assert html.count('data-testid="wanted-series"') == 25
     assert html.count("fills vol. 4–5") == 25
