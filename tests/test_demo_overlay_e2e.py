@@ -32,7 +32,7 @@ def promised_statuses() -> dict[str, str]:
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_shows_every_codex_status_as_its_readme_says(tsundoku_config):
+def test_the_demo_shows_every_codex_status_as_its_readme_says(tsundoku_config, client):
     promised = promised_statuses()
     assert len(promised) == 30  # every linked demo series is in the table
     assert set(promised.values()) == {"complete", "behind", "present", "ignored"}
@@ -51,3 +51,17 @@ def test_the_demo_shows_every_codex_status_as_its_readme_says(tsundoku_config):
     assert actual == promised
     one_piece = Series.objects.select_related("codex_link").get(canonical_title="One Piece")
     assert describe_gap(gap_of(one_piece)) == "vol. 109–111, ch. 1135–1176"
+
+    # The Wanted page of the demo admin: One Piece with its gap, the omnibus that
+    # fills it first and sendable (fixtures/demo.toml configures Transmission).
+    tsundoku_config(torrents={"client": "transmission", "url": "http://127.0.0.1:9091"})
+    client.login(username="demo", password="demo-password")
+    wanted = client.get("/wanted/", {"page": 1}).content.decode()
+    assert "Codex: up to vol. 108, ch. 1134 · surfaced since: vol. 109–111, ch. 1135–1176" in wanted
+    one_piece_block = wanted.split(">One Piece</a></h2>", 1)[1].split(
+        'data-testid="wanted-series"'
+    )[0]
+    assert one_piece_block.index("One Piece v001-111 + 1134-1176") < one_piece_block.index(
+        'data-testid="send-button"'
+    )
+    assert "fills vol. 109–111, ch. 1135–1176" in one_piece_block
