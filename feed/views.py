@@ -9,7 +9,7 @@ is left out of the templates for everyone else.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -32,7 +32,13 @@ from feed.models import (
     SeriesStatus,
 )
 from feed.pagination import clamp_page_size, int_or_none, paginate
-from feed.queries import MAX_QUERY_LENGTH, overlay_for, parse_filters, series_queryset
+from feed.queries import (
+    MAX_QUERY_LENGTH,
+    overlay_for,
+    parse_filters,
+    releases_by_usefulness,
+    series_queryset,
+)
 from feed.search import filter_by_query
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
@@ -118,9 +124,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.is_admin:
         queryset = overlay.with_codex(queryset)
     series = get_object_or_404(queryset, pk=pk)
-    releases = series.releases.filter(resolution=Resolution.RESOLVED).order_by(
-        F("posted_at").desc(nulls_last=True), "-id"
-    )
+    releases = releases_by_usefulness(series.releases.filter(resolution=Resolution.RESOLVED))
     return render(
         request,
         "feed/detail.html",
