@@ -432,8 +432,17 @@ def resolve_by_links(release_ids: Iterable[int]) -> ResolveSummary:
     if not batch:
         return ResolveSummary()
     before = {release.id: _resolution_state(release) for release in batch}
-    summary = Resolver().resolve(batch)
+    Resolver().resolve(batch)
     changed = [release for release in batch if _resolution_state(release) != before[release.id]]
+    # Counted once: a release the title already resolved is not "resolved" again.
+    summary = ResolveSummary(
+        examined=len(batch),
+        resolved=sum(
+            release.resolution == Resolution.RESOLVED
+            and before[release.id][1] != Resolution.RESOLVED
+            for release in changed
+        ),
+    )
     with transaction.atomic():
         Release.objects.bulk_update(changed, RESOLUTION_FIELDS, batch_size=RETRY_BATCH)
         # Both sides move: the series a title guess had and the one the link names.
