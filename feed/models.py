@@ -276,8 +276,12 @@ class SourceState(models.Model):
     last_summary = models.JSONField(default=dict, blank=True)
     # Summaries of the most recent runs, newest first (`RUN_HISTORY_LENGTH` of them).
     history = models.JSONField(default=list, blank=True)
-    # A "Poll now" or backfill in flight: {"action", "started_at", "pages_done", ...}.
-    running = models.JSONField(default=dict, blank=True)
+    # A poll, backfill or search queued or running ("" when idle), claimed with
+    # a conditional UPDATE so two clicks never run two walks of one source.
+    running_action = models.CharField(max_length=16, blank=True, default="")
+    running_since = models.DateTimeField(null=True, blank=True)
+    # What the running one has done so far: {"pages_done", "pages_total", "new", ...}.
+    progress = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name

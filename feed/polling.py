@@ -274,22 +274,23 @@ def _source_fields(item: NyaaItem) -> dict:
 
 
 def record_run(
-    source: SourceConfig, summary: PollSummary, started_at: datetime, *, action: str
+    source: SourceConfig, summary: PollSummary, started_at: datetime, *, action: str = "poll"
 ) -> None:
-    """Record a poll, backfill or search on the source's state and its run history."""
+    """Add a poll, backfill or search to the source's run history; a poll is also its last poll."""
     state, _created = SourceState.objects.get_or_create(
         name=source.name, defaults={"kind": source.kind}
     )
     finished_at = timezone.now()
     state.kind = source.kind
-    state.last_polled_at = started_at
-    if summary.ok:
-        state.last_success_at = finished_at
-        state.last_error = ""
-        state.last_summary = summary.as_dict()
-    else:
-        # The last good summary stays: it still describes what the catalog holds.
-        state.last_error = summary.error
+    if action == "poll":
+        state.last_polled_at = started_at
+        if summary.ok:
+            state.last_success_at = finished_at
+            state.last_error = ""
+            state.last_summary = summary.as_dict()
+        else:
+            # The last good summary stays: it still describes what the catalog holds.
+            state.last_error = summary.error
     run = {
         "action": action,
         "started_at": started_at.isoformat(),
@@ -297,5 +298,13 @@ def record_run(
         **summary.as_dict(),
     }
     state.history = [run, *state.history][:RUN_HISTORY_LENGTH]
-    state.running = {}
-    state.save()
+    state.save(
+        update_fields=[
+            "kind",
+            "last_polled_at",
+            "last_success_at",
+            "last_error",
+            "last_summary",
+            "history",
+        ]
+    )
