@@ -14,6 +14,7 @@ outside any database transaction, paced by the shared per-host limiter.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -42,6 +43,9 @@ DETAIL_FIELDS = [
     "detail_error",
 ]
 MAX_ERROR_LENGTH = 500
+
+# Called with (detail pages done, detail pages in this batch).
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,21 @@ def pending_releases(source: SourceConfig, *, limit: int) -> list[Release]:
     )
 
 
-def enrich_source(source: SourceConfig, *, limit: int | None = None) -> EnrichSummary:
-    """Read the detail pages of up to `limit` pending releases of this source, then resolve."""
+def enrich_source(
+    source: SourceConfig, *, limit: int | None = None, progress: Progress | None = None
+) -> EnrichSummary:
+    """Read the detail pages of up to `limit` pending releases of this source, then resolve.
+
+    `progress(done, total)` is called before each page and once when all are done.
+    """
     ingestion = settings.TSUNDOKU.ingestion
     batch = ingestion["detail_batch_size"] if limit is None else limit
     enriched_ids: list[int] = []
     failed = 0
-    for release in pending_releases(source, limit=batch):
+    pending = pending_releases(source, limit=batch)
+    for done, release in enumerate(pending):
+        if progress is not None:
+            progress(done, len(pending))
         pace_host(release.post_url)
         try:
             html = fetch_page(
@@ -98,6 +110,8 @@ def enrich_source(source: SourceConfig, *, limit: int | None = None) -> EnrichSu
             continue
         apply_detail(release, detail)
         enriched_ids.append(release.id)
+    if progress is not None and pending:
+        progress(len(pending), len(pending))
     resolved = resolve_by_links(enriched_ids).resolved if enriched_ids else 0
     return EnrichSummary(enriched=len(enriched_ids), failed=failed, resolved=resolved)
 

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from feed.coverage import recompute_coverage
+from feed.enrichment import Progress as DetailProgress
 from feed.enrichment import enrich_source, pace_host
 from feed.models import Release, Resolution, SourceState
 from feed.resolution import Resolver
@@ -122,7 +123,7 @@ def configured_source(name: str) -> SourceConfig:
     raise UnknownSource(f"unknown source {name!r} ({known})")
 
 
-def poll_source(source: SourceConfig) -> PollSummary:
+def poll_source(source: SourceConfig, *, progress: DetailProgress | None = None) -> PollSummary:
     """Fetch one source's feed, ingest it and read new detail pages; record the outcome.
 
     The feed's outcome decides success: a detail page that fails is counted
@@ -139,7 +140,7 @@ def poll_source(source: SourceConfig) -> PollSummary:
         )
         summary = ingest_document(document, source_name=source.name, source_kind=source.kind)
         if source.detail_pages:
-            enrichment = enrich_source(source)
+            enrichment = enrich_source(source, progress=progress)
             summary = summary.plus(
                 PollSummary(
                     enriched=enrichment.enriched,

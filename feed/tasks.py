@@ -89,7 +89,13 @@ def source_run_task(source_name: str, action: str, pages: int = DEFAULT_BACKFILL
 
             summary = backfill_source(source, pages=pages, progress=report)
         else:
-            summary = poll_source(source)
+
+            def report_details(done: int, total: int) -> None:
+                SourceState.objects.filter(name=source_name).update(
+                    progress={"details_done": done, "details_total": total}
+                )
+
+            summary = poll_source(source, progress=report_details)
     except UnknownSource as exc:
         logger.warning("Not running %s: %s", action, exc)
         return {"error": str(exc)}

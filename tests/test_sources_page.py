@@ -109,6 +109,20 @@ def test_the_page_shows_every_source_its_last_poll_counts_next_run_and_history(
     assert "No runs yet." in html  # the paused source
 
 
+def test_the_page_shows_a_running_poll_reading_detail_pages(admin_client, sources):
+    SourceState.objects.create(
+        name="lit",
+        running_action="poll",
+        running_since=timezone.now(),
+        progress={"details_done": 4, "details_total": 25},
+    )
+
+    html = admin_client.get(reverse("feed:sources")).content.decode()
+
+    assert "Poll running: detail page 4 of 25…" in html
+    assert 'data-running="true"' in html
+
+
 def test_status_json_reports_the_running_backfill(admin_client, sources):
     SourceState.objects.create(
         name="lit",
@@ -170,6 +184,7 @@ def test_the_queued_poll_runs_records_history_and_frees_the_source(
     assert (state.running_action, state.running_since) == ("", None)
     assert state.history[0]["action"] == "poll" and state.history[0]["new"] == 1
     assert state.last_summary["enriched"] == 1
+    assert state.progress == {"details_done": 1, "details_total": 1}
     assert admin_client.post(run_url("lit"), {"action": "poll"}).status_code == 302
     assert len(queued) == 2
 
@@ -177,7 +192,7 @@ def test_the_queued_poll_runs_records_history_and_frees_the_source(
 def test_a_claim_is_freed_even_when_the_run_crashes(admin_client, sources, queued, monkeypatch):
     admin_client.post(run_url("lit"), {"action": "poll"})
 
-    def explode(source):
+    def explode(source, **options):
         raise RuntimeError("database is locked")
 
     monkeypatch.setattr("feed.tasks.poll_source", explode)

@@ -21,6 +21,8 @@
       if (running.new !== undefined) {
         text += ", " + running.new + " new";
       }
+    } else if (running.details_total) {
+      text += ": detail page " + running.details_done + " of " + running.details_total;
     }
     return text + "…";
   }
