@@ -196,3 +196,26 @@ def test_a_page_that_is_not_nyaa_is_refused(html):
         parse_detail(html, page_url="https://nyaa.si/view/1")
     with pytest.raises(PageError):
         parse_listing(html, page_url="https://nyaa.si/")
+
+
+def test_a_remake_row_is_flagged_and_an_untrusted_one_is_not_trusted():
+    html = page("nyaa_listing_page2.html").replace(
+        b'<tr class="success">', b'<tr class="danger">', 1
+    )
+
+    listing = parse_listing(html, page_url="https://nyaa.si/?c=3_1&f=2&p=2")
+
+    first, second = listing.items[0], listing.items[1]
+    assert (first.external_id, first.remake, first.trusted) == ("1180952", True, False)
+    assert (second.remake, second.trusted) == (False, True)
+
+
+def test_a_row_without_a_post_link_is_skipped_and_named():
+    html = page("nyaa_listing_page2.html").replace(
+        b'<a href="/view/1180952" title=', b'<a href="/elsewhere" title=', 1
+    )
+
+    listing = parse_listing(html, page_url="https://nyaa.si/?c=3_1&f=2&p=2")
+
+    assert len(listing.items) == 74
+    assert listing.skipped == ["row 1: no /view/<id> link"]
