@@ -444,7 +444,7 @@ def resolve_by_links(release_ids: Iterable[int]) -> ResolveSummary:
         ),
     )
     with transaction.atomic():
-        Release.objects.bulk_update(changed, RESOLUTION_FIELDS, batch_size=RETRY_BATCH)
+        update_rows(changed, RESOLUTION_FIELDS)
         # Both sides move: the series a title guess had and the one the link names.
         recompute_coverage(
             [before[release.id][0] for release in changed]

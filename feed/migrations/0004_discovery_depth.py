@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feed', '0002_metadata_fields'),
+        ('feed', '0003_external_id_folded_index'),
     ]
 
     operations = [
