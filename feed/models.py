@@ -216,6 +216,25 @@ class Release(models.Model):
     volume_spans = models.JSONField(default=list, blank=True)
     chapter_spans = models.JSONField(default=list, blank=True)
 
+    # Quality as the RSS last reported it (refreshed on every re-poll): a dead
+    # torrent and a well-seeded trusted one must not look alike.
+    seeders = models.PositiveIntegerField(null=True, blank=True)
+    leechers = models.PositiveIntegerField(null=True, blank=True)
+    downloads = models.PositiveIntegerField(null=True, blank=True)
+    trusted = models.BooleanField(default=False)
+    remake = models.BooleanField(default=False)
+
+    # Read once from the post's detail page (feed/enrichment.py). Until then
+    # `detail_fetched_at` is empty and the release is as the RSS gave it.
+    files = models.JSONField(default=list, blank=True)  # [{"name": str, "size_bytes": int|None}]
+    formats = models.JSONField(default=list, blank=True)  # ["cbz", "epub", ...]
+    information_url = models.URLField(max_length=1000, blank=True, default="")
+    detail_description = models.TextField(blank=True, default="")
+    comment_links = models.JSONField(default=list, blank=True)  # hints only, never matched on
+    detail_fetched_at = models.DateTimeField(null=True, blank=True)
+    detail_attempts = models.PositiveSmallIntegerField(default=0)
+    detail_error = models.CharField(max_length=500, blank=True, default="")
+
     class Meta:
         constraints = [
             models.UniqueConstraint(
@@ -227,10 +246,23 @@ class Release(models.Model):
             models.Index(fields=["series", "posted_at"], name="release_series_posted_idx"),
             # Review queue and the admin release list filtered by resolution.
             models.Index(fields=["resolution", "observed_at"], name="release_resolution_idx"),
+            # Enrichment: releases whose detail page is still to be read.
+            models.Index(
+                fields=["detail_fetched_at", "detail_attempts"], name="release_detail_todo_idx"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def link_text(self) -> str:
+        """Every uploader-written text that may carry provider links, for resolution.
+
+        The RSS summary, the detail page's Information link and its
+        description; comments are left out (anyone may write one).
+        """
+        parts = (self.description, self.information_url, self.detail_description)
+        return "\n".join(part for part in parts if part)
 
 
 class SourceState(models.Model):
@@ -242,6 +274,14 @@ class SourceState(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
     last_summary = models.JSONField(default=dict, blank=True)
+    # Summaries of the most recent runs, newest first (`RUN_HISTORY_LENGTH` of them).
+    history = models.JSONField(default=list, blank=True)
+    # A poll, backfill or search queued or running ("" when idle), claimed with
+    # a conditional UPDATE so two clicks never run two walks of one source.
+    running_action = models.CharField(max_length=16, blank=True, default="")
+    running_since = models.DateTimeField(null=True, blank=True)
+    # What the running one has done so far: {"pages_done", "pages_total", "new", ...}.
+    progress = models.JSONField(default=dict, blank=True)
 
     def __str__(self) -> str:
         return self.name

@@ -21,9 +21,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from feed.coverage import recompute_coverage
+from feed.enrichment import Progress as DetailProgress
+from feed.enrichment import enrich_source, pace_host
 from feed.models import Release, Resolution, SourceState
 from feed.resolution import Resolver
-from feed.sources.nyaa import FeedError, NyaaItem, fetch_feed, parse_feed
+from feed.sources.nyaa import FeedError, NyaaItem, fetch_page, parse_feed
 from feed.spans import parse_spans
 from tsundoku.config import SOURCE_KINDS, SourceConfig
 
@@ -43,10 +45,18 @@ SOURCE_FIELDS = [
     "posted_at",
     "volume_spans",
     "chapter_spans",
+    "seeders",
+    "leechers",
+    "downloads",
+    "trusted",
+    "remake",
 ]
 
 # Rows per INSERT/UPDATE statement and per `IN (...)` list.
 BATCH_SIZE = 500
+
+# Runs kept on `SourceState.history` for the Sources page.
+RUN_HISTORY_LENGTH = 10
 
 
 class UnknownSource(LookupError):
@@ -63,6 +73,11 @@ class PollSummary:
     resolved: int = 0
     queued_for_review: int = 0
     skipped: int = 0
+    # Detail pages read (and failed) after the feed; failures are retried next poll.
+    enriched: int = 0
+    detail_failed: int = 0
+    # Listing pages walked (backfill and search); 0 for an RSS poll.
+    pages: int = 0
     error: str = ""
 
     @property
@@ -76,11 +91,25 @@ class PollSummary:
         """One human line: "fetched 75, new 75, updated 0, resolved 3, …"."""
         if self.error:
             return f"failed: {self.error}"
-        return (
+        line = (
             f"fetched {self.fetched}, new {self.new}, updated {self.updated}, "
             f"resolved {self.resolved}, queued for review {self.queued_for_review}, "
             f"skipped {self.skipped}"
         )
+        if self.enriched or self.detail_failed:
+            line += f", detail pages read {self.enriched}, failed {self.detail_failed}"
+        if self.pages:
+            line += f", pages {self.pages}"
+        return line
+
+    def plus(self, other: PollSummary) -> PollSummary:
+        """The two summaries added up (pages of one backfill, a poll and its enrichment)."""
+        totals = {
+            name: value + getattr(other, name)
+            for name, value in self.as_dict().items()
+            if name != "error"
+        }
+        return PollSummary(**totals, error=other.error or self.error)
 
 
 def configured_source(name: str) -> SourceConfig:
@@ -94,17 +123,31 @@ def configured_source(name: str) -> SourceConfig:
     raise UnknownSource(f"unknown source {name!r} ({known})")
 
 
-def poll_source(source: SourceConfig) -> PollSummary:
-    """Fetch one source's feed and ingest it, recording the outcome on its `SourceState`."""
+def poll_source(source: SourceConfig, *, progress: DetailProgress | None = None) -> PollSummary:
+    """Fetch one source's feed, ingest it and read new detail pages; record the outcome.
+
+    The feed's outcome decides success: a detail page that fails is counted
+    and retried on the next poll, it never fails the poll.
+    """
     ingestion = settings.TSUNDOKU.ingestion
     polled_at = timezone.now()
     try:
-        document = fetch_feed(
+        pace_host(source.feed_url)
+        document = fetch_page(
             source.feed_url,
             timeout=ingestion["timeout_seconds"],
             retries=ingestion["max_retries"],
         )
         summary = ingest_document(document, source_name=source.name, source_kind=source.kind)
+        if source.detail_pages:
+            enrichment = enrich_source(source, progress=progress)
+            summary = summary.plus(
+                PollSummary(
+                    enriched=enrichment.enriched,
+                    detail_failed=enrichment.failed,
+                    resolved=enrichment.resolved,
+                )
+            )
     except FeedError as exc:
         summary = PollSummary(error=str(exc))
         logger.warning("Polling source %s failed: %s", source.name, exc)
@@ -115,7 +158,7 @@ def poll_source(source: SourceConfig) -> PollSummary:
         summary = PollSummary(error=f"unexpected error: {type(exc).__name__}: {exc}")
     else:
         logger.info("Polled source %s: %s", source.name, summary.describe())
-    _record_state(source, summary, polled_at)
+    record_run(source, summary, polled_at, action="poll")
     return summary
 
 
@@ -126,11 +169,27 @@ def ingest_document(
 
     Raises `FeedError` (and changes nothing) when the document cannot be read.
     """
+    parsed = parse_feed(xml_bytes)
+    return ingest_items(
+        parsed.items,
+        skipped=len(parsed.skipped),
+        source_name=source_name,
+        source_kind=source_kind,
+    )
+
+
+def ingest_items(
+    parsed_items: list[NyaaItem], *, skipped: int, source_name: str, source_kind: str = "nyaa"
+) -> PollSummary:
+    """Upsert these items (from a feed, a listing or a search page) and resolve the new ones.
+
+    Re-ingesting an item updates its source fields (seeders and the like
+    included) and never creates a second row for it.
+    """
     if source_kind not in SOURCE_KINDS:
         raise ValueError(f"unknown source kind {source_kind!r}")
-    parsed = parse_feed(xml_bytes)
     unique: dict[str, NyaaItem] = {}
-    for item in parsed.items:
+    for item in parsed_items:
         unique.setdefault(item.external_id, item)
     items = list(unique.values())
     existing = _existing_releases(source_kind, [item.external_id for item in items])
@@ -171,12 +230,12 @@ def ingest_document(
         Release.objects.bulk_update(changed_releases, SOURCE_FIELDS, batch_size=BATCH_SIZE)
         recompute_coverage(touched_series)
     return PollSummary(
-        fetched=len(parsed.items) + len(parsed.skipped),
+        fetched=len(parsed_items) + skipped,
         new=len(new_releases),
         updated=len(changed_releases),
         resolved=resolved.resolved,
         queued_for_review=resolved.queued_for_review,
-        skipped=len(parsed.skipped),
+        skipped=skipped,
     )
 
 
@@ -191,7 +250,7 @@ def _existing_releases(source_kind: str, external_ids: list[str]) -> dict[str, R
 
 def _source_fields(item: NyaaItem) -> dict:
     spans = parse_spans(item.title).to_json()
-    return {
+    fields = {
         "title": item.title,
         "post_url": item.post_url,
         "torrent_url": item.torrent_url,
@@ -203,20 +262,50 @@ def _source_fields(item: NyaaItem) -> dict:
         "posted_at": item.posted_at,
         "volume_spans": spans["volumes"],
         "chapter_spans": spans["chapters"],
+        "seeders": item.seeders,
+        "leechers": item.leechers,
+        "downloads": item.downloads,
+        "trusted": item.trusted,
+        "remake": item.remake,
     }
+    if not item.description:
+        # A listing or search row has no RSS summary; it must not blank the feed's.
+        del fields["description"]
+    return fields
 
 
-def _record_state(source: SourceConfig, summary: PollSummary, polled_at: datetime) -> None:
+def record_run(
+    source: SourceConfig, summary: PollSummary, started_at: datetime, *, action: str = "poll"
+) -> None:
+    """Add a poll, backfill or search to the source's run history; a poll is also its last poll."""
     state, _created = SourceState.objects.get_or_create(
         name=source.name, defaults={"kind": source.kind}
     )
+    finished_at = timezone.now()
     state.kind = source.kind
-    state.last_polled_at = polled_at
-    if summary.ok:
-        state.last_success_at = timezone.now()
-        state.last_error = ""
-        state.last_summary = summary.as_dict()
-    else:
-        # The last good summary stays: it still describes what the catalog holds.
-        state.last_error = summary.error
-    state.save()
+    if action == "poll":
+        state.last_polled_at = started_at
+        if summary.ok:
+            state.last_success_at = finished_at
+            state.last_error = ""
+            state.last_summary = summary.as_dict()
+        else:
+            # The last good summary stays: it still describes what the catalog holds.
+            state.last_error = summary.error
+    run = {
+        "action": action,
+        "started_at": started_at.isoformat(),
+        "finished_at": finished_at.isoformat(),
+        **summary.as_dict(),
+    }
+    state.history = [run, *state.history][:RUN_HISTORY_LENGTH]
+    state.save(
+        update_fields=[
+            "kind",
+            "last_polled_at",
+            "last_success_at",
+            "last_error",
+            "last_summary",
+            "history",
+        ]
+    )

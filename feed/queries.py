@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from django.db.models import F, Q, QuerySet
 
 from codex_sync import overlay
-from feed.models import Series, SeriesKind, SeriesOrigin, SeriesStatus
+from feed.models import Release, Series, SeriesKind, SeriesOrigin, SeriesStatus
 from feed.search import filter_by_query
 from follows.queries import only_followed, with_followed_at
 
@@ -220,3 +220,19 @@ def series_queryset(
     else:
         ordering = [column.asc(nulls_last=True), F("id").asc()]
     return queryset.order_by(*ordering)
+
+
+def releases_by_usefulness(releases: QuerySet[Release]) -> QuerySet[Release]:
+    """Order releases the way a reader picks one: alive and trustworthy first, then newest.
+
+    Remakes go last (Nyaa's flag for a re-upload of something already
+    there), trusted uploaders first, then the most seeders (unknown counts
+    last), then the newest post. One rule for the series page and the API.
+    """
+    return releases.order_by(
+        "remake",
+        "-trusted",
+        F("seeders").desc(nulls_last=True),
+        F("posted_at").desc(nulls_last=True),
+        "-id",
+    )

@@ -56,6 +56,13 @@ MAX_CANDIDATES = 5
 # What resolution writes on a release; source fields are the poll's business.
 RESOLUTION_FIELDS = ["series", "resolution", "match_method", "confidence", "candidates"]
 
+# What `Release.link_text` reads, plus what resolving by title needs.
+LINK_TEXT_FIELDS = ["id", "title", "description", "information_url", "detail_description"]
+
+# Matches a provider link should overrule: a title guess, or nothing yet.
+# Manual links, rejections and existing link matches are left alone.
+LINK_OVERRULES = [MatchMethod.NONE, MatchMethod.FUZZY_TITLE, MatchMethod.PROVIDER_TITLE]
+
 # How many releases `retry_releases` loads, resolves and writes at a time.
 RETRY_BATCH = 500
 
@@ -237,7 +244,7 @@ class Resolver:
         """
         releases = list(releases)
         summary = ResolveSummary(examined=len(releases))
-        links = [provider_links(release.description) for release in releases]
+        links = [provider_links(release.link_text()) for release in releases]
         linked = _series_for_links({pair for pairs in links for pair in pairs})
         for release, pairs in zip(releases, links, strict=True):
             series_id = next((linked[pair] for pair in pairs if pair in linked), None)
@@ -397,9 +404,7 @@ def retry_releases(releases: QuerySet | None = None) -> ResolveSummary:
     summary = ResolveSummary()
     for batch_ids in _chunks(ids, RETRY_BATCH):
         batch = list(
-            Release.objects.filter(id__in=batch_ids).only(
-                "id", "title", "description", *RESOLUTION_FIELDS
-            )
+            Release.objects.filter(id__in=batch_ids).only(*LINK_TEXT_FIELDS, *RESOLUTION_FIELDS)
         )
         before = {release.id: _resolution_state(release) for release in batch}
         summary.add(resolver.resolve(batch))
@@ -407,6 +412,44 @@ def retry_releases(releases: QuerySet | None = None) -> ResolveSummary:
         with transaction.atomic():
             update_rows(changed, RESOLUTION_FIELDS)
             recompute_coverage(r.series_id for r in changed if r.series_id)
+    return summary
+
+
+def resolve_by_links(release_ids: Iterable[int]) -> ResolveSummary:
+    """Re-resolve these releases if their texts now carry provider links (after enrichment).
+
+    An exact provider id beats a title guess: a release matched by title, or
+    not at all, is resolved again; manual links and rejections stay.
+    """
+    batch = [
+        release
+        for release in Release.objects.filter(id__in=list(release_ids))
+        .exclude(resolution=Resolution.REJECTED)
+        .filter(match_method__in=LINK_OVERRULES)
+        .only(*LINK_TEXT_FIELDS, *RESOLUTION_FIELDS)
+        if provider_links(release.link_text())
+    ]
+    if not batch:
+        return ResolveSummary()
+    before = {release.id: _resolution_state(release) for release in batch}
+    Resolver().resolve(batch)
+    changed = [release for release in batch if _resolution_state(release) != before[release.id]]
+    # Counted once: a release the title already resolved is not "resolved" again.
+    summary = ResolveSummary(
+        examined=len(batch),
+        resolved=sum(
+            release.resolution == Resolution.RESOLVED
+            and before[release.id][1] != Resolution.RESOLVED
+            for release in changed
+        ),
+    )
+    with transaction.atomic():
+        update_rows(changed, RESOLUTION_FIELDS)
+        # Both sides move: the series a title guess had and the one the link names.
+        recompute_coverage(
+            [before[release.id][0] for release in changed]
+            + [release.series_id for release in changed]
+        )
     return summary
 
 

@@ -23,6 +23,18 @@ Span = tuple[float, float]
 # read as chapter 45813. Innermost groups match first, so nested ones go too.
 BRACKET_GROUP_RE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
 
+# ...except a group that opens with a spelled-out marker and a number, which
+# is the release's own span: "Frieren - (Chapters 141-147)", "[Vol. 3]".
+SPAN_GROUP_RE = re.compile(
+    r"^[(\[]\s*(?:volumes|volume|vols|vol|chapters|chapter|chaps|chap|ch)\.?\s*[0-9]",
+    re.IGNORECASE,
+)
+
+# A range whose end is a year and whose start is not (v01-2019, "Chapter 3-1999")
+# is a number followed by a date, not two thousand volumes.
+YEAR_LIKE = range(1900, 2100)
+MAX_START_BEFORE_YEAR = 1000
+
 # Archive and ebook suffixes on titles and file names: ".cbz" starts with a "c"
 # and should never be mistaken for anything, so it goes before any scan.
 FILE_EXTENSION_RE = re.compile(r"\.(?:cbz|cbr|zip|rar|epub|pdf|7z|mkv)\s*$", re.IGNORECASE)
@@ -52,9 +64,11 @@ def _marker_span_pattern(markers: str, keywords: str) -> re.Pattern[str]:
         # because file names use it as a space ("Series_v01_c001.cbz").
         (?<![^\W_])
         (?:
-            # "Volumes 1 - 7": keyword, space, number, hyphen, bare number.
+            # "Volumes 1 - 7": keyword, space, number, hyphen, bare number; but
+            # not when a word follows the end, which makes it the start of a
+            # title: "Chapter 5 - 2019 Special", "Vol 2 - 300 Yen Girl".
             (?:{keywords})\.?\s+(?P<keyword_start>{_NUMBER})
-            \s*[-–]\s*(?P<keyword_end>{_NUMBER})
+            \s*[-–]\s*(?P<keyword_end>{_NUMBER})(?!\s*[^\W\d_])
           |
             (?:{markers})\.?\s*(?P<start>{_NUMBER})
             (?:
@@ -135,12 +149,17 @@ def spans_to_json(spans: Iterable[Span]) -> list[list[int | float]]:
 
 
 def strip_bracket_groups(text: str) -> str:
-    """Remove every `(...)` and `[...]` group, nested ones included."""
+    """Remove every `(...)` and `[...]` group, nested ones included; span groups keep their text."""
     while True:
-        stripped = BRACKET_GROUP_RE.sub(" ", text)
+        stripped = BRACKET_GROUP_RE.sub(_bracket_replacement, text)
         if stripped == text:
             return stripped
         text = stripped
+
+
+def _bracket_replacement(match: re.Match[str]) -> str:
+    group = match.group(0)
+    return f" {group[1:-1]} " if SPAN_GROUP_RE.match(group) else " "
 
 
 def _strip_file_extension(text: str) -> str:
@@ -166,9 +185,11 @@ def _chapter_spans(text: str) -> list[Span]:
 
 def _span_from_match(match: re.Match[str]) -> Span:
     groups = match.groupdict()
-    start = groups.get("keyword_start") or groups["start"]
-    end = groups.get("keyword_end") or groups["end"] or start
-    return (float(start), float(end))
+    start = float(groups.get("keyword_start") or groups["start"])
+    end = float(groups.get("keyword_end") or groups["end"] or start)
+    if int(end) in YEAR_LIKE and start < MAX_START_BEFORE_YEAR and int(start) not in YEAR_LIKE:
+        return (start, start)
+    return (start, end)
 
 
 def plain_number(number: float) -> int | float:

@@ -1,4 +1,4 @@
-"""Feed pages: the catalog, series pages, the lookup redirect and the review queue."""
+"""Feed pages: the catalog, series pages, the lookup redirect, the review queue, sources."""
 
 from __future__ import annotations
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("review/<int:pk>/link", views.review_link, name="review-link"),
     path("review/<int:pk>/reject", views.review_reject, name="review-reject"),
     path("review/<int:pk>/unlink", views.review_unlink, name="review-unlink"),
+    path("series/<int:pk>/search", views.series_search, name="series-search"),
+    path("sources/", views.sources, name="sources"),
+    path("sources/status.json", views.sources_status, name="sources-status"),
+    path("sources/<str:name>/run", views.source_run, name="source-run"),
 ]

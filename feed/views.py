@@ -9,8 +9,8 @@ is left out of the templates for everyone else.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db.models import Count, F, Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -21,6 +21,7 @@ from codex_sync import overlay
 from feed import resolution
 from feed.catalog import NotLookupable, provider_label, search_provider, upsert_from_metadata
 from feed.forms import LinkReleaseForm, ProviderSeriesForm
+from feed.listing import MAX_BACKFILL_PAGES, series_search_titles
 from feed.models import (
     ExternalId,
     Provider,
@@ -32,14 +33,18 @@ from feed.models import (
     SeriesStatus,
 )
 from feed.pagination import clamp_page_size, int_or_none, paginate
+from feed.polling import UnknownSource
 from feed.queries import (
     FOLLOWED_SORT,
     MAX_QUERY_LENGTH,
     overlay_for,
     parse_filters,
+    releases_by_usefulness,
     series_queryset,
 )
 from feed.search import filter_by_query
+from feed.source_overview import source_rows
+from feed.tasks import DEFAULT_BACKFILL_PAGES, RUN_ACTIONS, request_run, request_series_search
 from follows.queries import follow
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
@@ -136,9 +141,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     if decorate is not None:
         queryset = decorate(queryset)
     series = get_object_or_404(queryset, pk=pk)
-    releases = series.releases.filter(resolution=Resolution.RESOLVED).order_by(
-        F("posted_at").desc(nulls_last=True), "-id"
-    )
+    releases = releases_by_usefulness(series.releases.filter(resolution=Resolution.RESOLVED))
     if request.is_admin:
         releases = with_sent(releases)
     return render(
@@ -363,3 +366,69 @@ def _series_from_provider(request: HttpRequest, origin: str) -> Series | None:
     elif origin == SeriesOrigin.ADDED:
         messages.info(request, f"{upsert.series.canonical_title} was already in the catalog.")
     return upsert.series
+
+
+@admin_only
+@require_safe
+def sources(request: HttpRequest) -> HttpResponse:
+    """Every configured source: last poll, outcome, counts, next run, Poll now, backfill, runs."""
+    return render(
+        request,
+        "feed/sources.html",
+        {
+            "rows": source_rows(),
+            "backfill_pages": DEFAULT_BACKFILL_PAGES,
+            "max_backfill_pages": MAX_BACKFILL_PAGES,
+        },
+    )
+
+
+@admin_only
+@require_safe
+def sources_status(request: HttpRequest) -> JsonResponse:
+    """The Sources page's rows as JSON, which the page polls while a run is in flight."""
+    return JsonResponse({"sources": [row.as_json() for row in source_rows()]})
+
+
+@admin_only
+@require_POST
+def source_run(request: HttpRequest, name: str) -> HttpResponse:
+    """Queue "Poll now" or a backfill of one source, unless one is already queued or running."""
+    action = request.POST.get("action", "")
+    raw_pages = request.POST.get("pages", "").strip()
+    pages = int_or_none(raw_pages) if raw_pages else DEFAULT_BACKFILL_PAGES
+    if action not in RUN_ACTIONS:
+        messages.error(request, f"Unknown action {action!r}; use poll or backfill.")
+        return redirect("feed:sources")
+    if pages is None or not 1 <= pages <= MAX_BACKFILL_PAGES:
+        messages.error(request, f"Pages must be between 1 and {MAX_BACKFILL_PAGES}.")
+        return redirect("feed:sources")
+    try:
+        queued = request_run(name, action, pages=pages)
+    except UnknownSource as exc:
+        messages.error(request, str(exc))
+        return redirect("feed:sources")
+    what = "Poll" if action == "poll" else f"Backfill of {pages} page{pluralize(pages)}"
+    if queued:
+        messages.success(request, f"{what} of {name} queued. This page follows its progress.")
+    else:
+        messages.info(request, f"{name} is already being polled or backfilled; skipped.")
+    return redirect("feed:sources")
+
+
+@admin_only
+@require_POST
+def series_search(request: HttpRequest, pk: int) -> HttpResponse:
+    """Search the sources for this series' titles now; hits are ingested and resolved."""
+    series = get_object_or_404(Series, pk=pk)
+    count = request_series_search(series.pk)
+    if count:
+        titles = ", ".join(f"“{title}”" for title in series_search_titles(series))
+        messages.success(
+            request,
+            f"Searching {count} source{pluralize(count)} for {titles}. "
+            "New releases appear here once they are matched.",
+        )
+    else:
+        messages.error(request, "No enabled sources to search ([[sources]] in the config).")
+    return redirect("feed:detail", pk=series.pk)

@@ -10,8 +10,17 @@ import pytest
 from rest_framework.test import APIClient
 
 from tests.helpers import ADMIN_PASSWORD, ADMIN_TOKEN, ADMIN_USERNAME, FakeCodex, mocked_codex
+from tsundoku.http import HOST_LIMITER
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def fresh_host_limiter() -> Iterator[None]:
+    """Each test starts with no per-host gap or concurrency cap left by another (polls set them)."""
+    HOST_LIMITER.reset()
+    yield
+    HOST_LIMITER.reset()
 
 
 @pytest.fixture(scope="session")

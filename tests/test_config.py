@@ -131,6 +131,39 @@ def test_sources_are_read_and_validated(tmp_path):
         load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
 
 
+def test_sources_read_detail_pages_and_politeness_settings_are_bounded(tmp_path):
+    toml = write(
+        tmp_path / "t.toml",
+        "[ingestion]\nmin_request_gap_ms = 2500\nmax_connections_per_host = 1\n"
+        '[[sources]]\nname = "lit"\nfeed_url = "https://nyaa.si/?page=rss&c=3_1"\n'
+        "detail_pages = false\n",
+    )
+    config = load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+    assert config.sources[0].detail_pages is False
+    assert config.sources[0].listing_url == "https://nyaa.si/?c=3_1"
+    assert (
+        config.ingestion["min_request_gap_ms"],
+        config.ingestion["max_connections_per_host"],
+    ) == (
+        2500,
+        1,
+    )
+    for bad, key in [
+        ("max_connections_per_host = 0", "ingestion.max_connections_per_host"),
+        ("min_request_gap_ms = -1", "ingestion.min_request_gap_ms"),
+        ("detail_max_attempts = 0", "ingestion.detail_max_attempts"),
+    ]:
+        write(tmp_path / "t.toml", f"[ingestion]\n{bad}\n")
+        with pytest.raises(ConfigError, match=key):
+            load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+    write(
+        tmp_path / "t.toml",
+        '[[sources]]\nname = "x"\nfeed_url = "https://nyaa.si/"\ndetail_pages = "maybe"\n',
+    )
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.detail_pages"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+
 def test_every_key_is_documented_in_env_example_and_example_toml():
     env_example = (REPO / ".env.example").read_text()
     example = tomllib.loads((REPO / "tsundoku.example.toml").read_text())

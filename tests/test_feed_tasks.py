@@ -20,7 +20,7 @@ FEED_URL = "https://nyaa.test/rss"
 def one_source(settings):
     settings.TSUNDOKU = dataclasses.replace(
         settings.TSUNDOKU,
-        sources=(SourceConfig("nyaa", "main", FEED_URL, "*/30 * * * *", True),),
+        sources=(SourceConfig("nyaa", "main", FEED_URL, "*/30 * * * *", True, detail_pages=False),),
     )
 
 

@@ -64,7 +64,9 @@ def configure_sources(settings):
 
 
 def source(name: str, url: str, *, enabled: bool = True) -> SourceConfig:
-    return SourceConfig(kind="nyaa", name=name, feed_url=url, cron=None, enabled=enabled)
+    return SourceConfig(
+        kind="nyaa", name=name, feed_url=url, cron=None, enabled=enabled, detail_pages=False
+    )
 
 
 def poll(*args: str) -> str:

@@ -14,7 +14,9 @@ from tsundoku.config import SourceConfig
 from tsundoku.http import USER_AGENT
 
 FEED_URL = "https://nyaa.test/?page=rss&c=3_1"
-SOURCE = SourceConfig(kind="nyaa", name="nyaa-test", feed_url=FEED_URL, cron=None, enabled=True)
+SOURCE = SourceConfig(
+    kind="nyaa", name="nyaa-test", feed_url=FEED_URL, cron=None, enabled=True, detail_pages=False
+)
 
 SAKURA_TRICK_03 = "1706640"  # "[Lazy Lily] Sakura Trick Volume 03.zip" in the sample
 
@@ -147,7 +149,7 @@ def test_ingesting_stores_source_fields_and_spans(db):
     assert (release.source_kind, release.external_id, release.source_name) == ("nyaa", "77", "s")
     assert release.post_url == "https://nyaa.si/view/77"
     assert release.torrent_url == "https://nyaa.si/download/77.torrent"
-    assert release.size_bytes == round(1.5 * 1024**3)
+    assert release.size_bytes == int(1.5 * 1024**3)
     assert release.magnet.startswith(f"magnet:?xt=urn:btih:{'77':0>40}&dn=Some%20Series")
     assert (release.volume_spans, release.chapter_spans) == ([[1, 5]], [[10, 10]])
 

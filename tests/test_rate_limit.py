@@ -66,6 +66,48 @@ def test_concurrent_callers_each_get_their_own_slot():
     assert sorted(waits) == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5]
 
 
+def test_no_more_than_the_host_concurrency_is_in_flight_at_once():
+    limiter = HostRateLimiter(clock=FakeClock().time, sleep=lambda seconds: None)
+    limiter.set_max_concurrency("nyaa.si", 2)
+    in_flight: list[int] = []
+    peak: list[int] = []
+    lock = threading.Lock()
+    release = threading.Event()
+    entered = threading.Semaphore(0)
+
+    def request() -> None:
+        with limiter.slot("nyaa.si"):
+            with lock:
+                in_flight.append(1)
+                peak.append(len(in_flight))
+            entered.release()
+            release.wait(timeout=10)
+            with lock:
+                in_flight.pop()
+
+    threads = [threading.Thread(target=request) for _ in range(5)]
+    for thread in threads:
+        thread.start()
+    assert entered.acquire(timeout=10) and entered.acquire(timeout=10)
+    # Two are inside; the other three block on the semaphore, not on a sleep.
+    assert not entered.acquire(timeout=0.05)
+    assert len(in_flight) == 2
+    release.set()
+    for thread in threads:
+        thread.join()
+    assert max(peak) == 2 and len(peak) == 5
+
+
+def test_hosts_without_a_concurrency_cap_are_not_held():
+    limiter = HostRateLimiter(clock=FakeClock().time, sleep=lambda seconds: None)
+    limiter.set_max_concurrency("nyaa.si", 1)
+    with limiter.slot("nyaa.si"), limiter.slot("codex.local") as waited:
+        assert waited == 0.0
+    limiter.set_max_concurrency("nyaa.si", 0)
+    with limiter.slot("nyaa.si"), limiter.slot("nyaa.si"):
+        assert limiter.max_concurrency("nyaa.si") == 0
+
+
 @responses.activate
 def test_sessions_from_build_session_share_the_limiter_per_host():
     clock = FakeClock()

@@ -50,6 +50,14 @@ def test_release_item_has_the_documented_shape(admin_api, make_series, make_rele
         candidates=[{"seriesId": series.id, "title": "Berserk", "score": 0.7}],
         volume_spans=[[1, 3]],
         chapter_spans=[[1.5, 1.5]],
+        seeders=12,
+        leechers=3,
+        downloads=480,
+        trusted=True,
+        files=[{"name": "Berserk v01.cbz", "size_bytes": 4_000_000}],
+        formats=["cbz"],
+        information_url="https://mangabaka.org/1234",
+        detail_fetched_at=POSTED + timedelta(minutes=2),
     )
 
     body = admin_api.get(RELEASES).json()
@@ -74,6 +82,15 @@ def test_release_item_has_the_documented_shape(admin_api, make_series, make_rele
                 "candidates": [{"seriesId": series.id, "title": "Berserk", "score": 0.7}],
                 "volumeSpans": [{"start": 1, "end": 3}],
                 "chapterSpans": [{"start": 1.5, "end": 1.5}],
+                "seeders": 12,
+                "leechers": 3,
+                "downloads": 480,
+                "trusted": True,
+                "remake": False,
+                "files": [{"name": "Berserk v01.cbz", "sizeBytes": 4_000_000}],
+                "formats": ["cbz"],
+                "informationUrl": "https://mangabaka.org/1234",
+                "detailFetchedAt": int(POSTED.timestamp()) + 120,
             }
         ],
         "page": 1,
@@ -244,3 +261,22 @@ def test_bearer_without_a_configured_admin_token_is_503_but_sessions_still_work(
     assert response.status_code == 503
     assert response.json()["error"] == "misconfigured"
     assert session.get(RELEASES).status_code == 200
+
+
+def test_sort_useful_puts_live_trusted_releases_first_and_remakes_last(admin_api, make_release):
+    remake = make_release("Remade v01", trusted=True, seeders=90, remake=True)
+    dead = make_release("Dead v01", trusted=True, seeders=0)
+    unknown = make_release("Unknown v01", trusted=True, seeders=None)
+    seeded = make_release("Seeded v01", trusted=True, seeders=40)
+    untrusted = make_release("Untrusted v01", trusted=False, seeders=500)
+
+    body = admin_api.get(RELEASES, {"sort": "useful"}).json()
+
+    assert [item["id"] for item in body["items"]] == [
+        seeded.id,
+        dead.id,
+        unknown.id,
+        untrusted.id,
+        remake.id,
+    ]
+    assert admin_api.get(RELEASES, {"sort": "best"}).status_code == 400

@@ -10,6 +10,7 @@ from defusedxml import ElementTree
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feed.sources.nyaa_html import parse_listing
 from feed.spans import ParsedSpans, Span, highest, merge_spans, parse_spans
 
 NYAA_SAMPLE = Path(__file__).resolve().parent / "fixtures" / "nyaa" / "nyaa_rss_sample.xml"
@@ -269,3 +270,67 @@ def test_zero_padded_volume_ranges_read_back_as_numbers(first, last):
     parsed = parse_spans(f"Series v{first:03d}-{last:02d} (Digital)")
 
     assert parsed.volumes == [(min(first, last), max(first, last))]
+
+
+# Real titles from the listing and search reference pages, and the kind of
+# special or anthology title that used to read as a range up to a year.
+@pytest.mark.parametrize(
+    ("title", "volumes", "chapters"),
+    [
+        ("Frieren - (Chapters 141-147)", [], [(141, 147)]),
+        ("Sousou no Frieren | Frieren - Beyond Journey's End Vol.10 - Vol.11", [(10, 11)], []),
+        (
+            "Sousou no Frieren | Frieren - Beyond Journey's End v01-14 + 138-147 "
+            "(2021-2026) (Digital) (1r0n)",
+            [(1, 14)],
+            [(138, 147)],
+        ),
+        ("Frieren Beyond Journey's End v01-09 and Chapters 88-99 (Ongoing)", [(1, 9)], [(88, 99)]),
+        ("Sousou no Frieren CH001-140 Mangadex-RIP", [], [(1, 140)]),
+        ("[Doki] Swap-Swap - Chapter 40v2 [30367A94].zip", [], [(40, 40)]),
+        # A marker glued to a number is a suffix ("98v2"), so "c007" after "v01" is not read.
+        ("honoka_lv_up_v01c007[FPS].zip", [(1, 1)], []),
+        ("Panty and Stocking with Garterbelt TPB (2015 Dark Horse Digest)", [], []),
+        ("[Sollyz] 1 Baht 1 Love", [], []),
+        ("Witch Hat Atelier Chapter 5 - 2019 Special", [], [(5, 5)]),
+        ("Berserk Volume 41 - 1989 Edition", [(41, 41)], []),
+        ("Anthology Vol 2 - 2000 Years Later", [(2, 2)], []),
+        ("Chapter 3 - 300 Yen Girl", [], [(3, 3)]),
+        ("Series v01-2019", [(1, 1)], []),
+        ("Series Volumes 1 - 7", [(1, 7)], []),
+        ("One Piece Chapter 1000 - 1010", [], [(1000, 1010)]),
+        ("Kaiju No. 8 Chapter 1 - 2.5", [], [(1, 2.5)]),
+    ],
+)
+def test_real_titles_read_plausible_ranges(title, volumes, chapters):
+    assert spans_of(title) == (volumes, chapters)
+
+
+def reference_listing_titles() -> list[str]:
+    titles = []
+    for name in ("nyaa_listing_page2.html", "nyaa_search_results.html"):
+        page = (NYAA_SAMPLE.parent / name).read_bytes()
+        titles += [item.title for item in parse_listing(page, page_url="https://nyaa.si/").items]
+    return titles
+
+
+def test_no_title_in_the_reference_pages_reads_an_implausible_range():
+    titles = reference_listing_titles()
+
+    assert len(titles) == 75 + 52
+    for title in titles:
+        parsed = parse_spans(title)
+        for start, end in parsed.volumes + parsed.chapters:
+            assert start <= end < 1000, title
+
+
+@given(
+    st.sampled_from(["Chapter", "Volume", "Vol.", "Chapters"]),
+    st.integers(min_value=0, max_value=999),
+    st.integers(min_value=1900, max_value=2099),
+    st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=12),
+)
+def test_a_spaced_dash_then_a_year_and_a_word_is_never_a_range(marker, number, year, word):
+    parsed = parse_spans(f"Series {marker} {number} - {year} {word.title()}")
+
+    assert parsed.volumes + parsed.chapters == [(number, number)]

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import environ
 from croniter import croniter
@@ -72,6 +73,12 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "review_threshold": Setting(float, 0.55),
         "timeout_seconds": Setting(float, 30.0),
         "max_retries": Setting(int, 3),
+        # Politeness towards each source host (feed, detail, listing and search pages).
+        "min_request_gap_ms": Setting(int, 1000),
+        "max_connections_per_host": Setting(int, 2),
+        # Detail pages read per poll, and attempts before a release is given up on.
+        "detail_batch_size": Setting(int, 25),
+        "detail_max_attempts": Setting(int, 5),
     },
     "exports": {
         "retention_days": Setting(int, 7),
@@ -139,6 +146,15 @@ class SourceConfig:
     feed_url: str
     cron: str | None
     enabled: bool
+    # Read each new release's `/view/<id>` page (file list, Information link).
+    detail_pages: bool = True
+
+    @property
+    def listing_url(self) -> str:
+        """The HTML listing this feed is the RSS of: the same query without `page=rss`."""
+        parts = urlsplit(self.feed_url)
+        query = [(key, value) for key, value in parse_qsl(parts.query) if key != "page"]
+        return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @dataclass(frozen=True)
@@ -284,7 +300,7 @@ def _read_sources(raw: Any) -> tuple[SourceConfig, ...]:
         where = f"sources[{index}]"
         if not isinstance(entry, dict):
             raise ConfigError(f"{where}: expected a table")
-        unknown = set(entry) - {"kind", "name", "feed_url", "cron", "enabled"}
+        unknown = set(entry) - {"kind", "name", "feed_url", "cron", "enabled", "detail_pages"}
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
         kind = str(entry.get("kind", "nyaa")).strip().lower()
@@ -307,6 +323,9 @@ def _read_sources(raw: Any) -> tuple[SourceConfig, ...]:
                 cron=_validate_cron(entry.get("cron"), f"{where}.cron"),
                 enabled=_coerce(
                     entry.get("enabled", True), Setting(bool, True), f"{where}.enabled"
+                ),
+                detail_pages=_coerce(
+                    entry.get("detail_pages", True), Setting(bool, True), f"{where}.detail_pages"
                 ),
             )
         )
@@ -345,8 +364,12 @@ def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, st
         )
     if ingestion["timeout_seconds"] <= 0:
         raise ConfigError(f"{_describe('ingestion', 'timeout_seconds', origin)}: must be positive")
-    if ingestion["max_retries"] < 0:
-        raise ConfigError(f"{_describe('ingestion', 'max_retries', origin)}: must be 0 or more")
+    for key in ("max_retries", "min_request_gap_ms", "detail_batch_size"):
+        if ingestion[key] < 0:
+            raise ConfigError(f"{_describe('ingestion', key, origin)}: must be 0 or more")
+    for key in ("max_connections_per_host", "detail_max_attempts"):
+        if ingestion[key] < 1:
+            raise ConfigError(f"{_describe('ingestion', key, origin)}: must be 1 or more")
 
     for key in ("retention_days", "max_concurrent_per_user"):
         if sections["exports"][key] < 1:

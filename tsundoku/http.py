@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import requests
@@ -33,12 +34,14 @@ Clock = Callable[[], float]
 
 
 class HostRateLimiter:
-    """A minimum gap between the starts of two requests to one host, across threads.
+    """A minimum gap between the starts of two requests to one host, and a cap on
+    how many may be in flight to it at once, across threads.
 
     Each caller reserves the next free slot under a lock and sleeps outside
     it, so waiting threads queue up one gap apart instead of stampeding.
-    Hosts without a configured gap are not paced. `clock` and `sleep` are
-    injectable so tests can check the spacing without waiting for it.
+    Hosts without a configured gap are not paced, hosts without a configured
+    concurrency are not capped. `clock` and `sleep` are injectable so tests
+    can check the spacing without waiting for it.
     """
 
     def __init__(self, *, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
@@ -47,6 +50,35 @@ class HostRateLimiter:
         self._lock = threading.Lock()
         self._gaps: dict[str, float] = {}
         self._next_slot: dict[str, float] = {}
+        self._concurrency: dict[str, threading.BoundedSemaphore] = {}
+        self._concurrency_limits: dict[str, int] = {}
+
+    def set_max_concurrency(self, host: str, requests: int) -> None:
+        """Allow at most `requests` in flight to `host` at once (0: no cap)."""
+        host = host.lower()
+        with self._lock:
+            if self._concurrency_limits.get(host, 0) == requests:
+                return
+            if requests > 0:
+                self._concurrency[host] = threading.BoundedSemaphore(requests)
+                self._concurrency_limits[host] = requests
+            else:
+                self._concurrency.pop(host, None)
+                self._concurrency_limits.pop(host, None)
+
+    def max_concurrency(self, host: str) -> int:
+        return self._concurrency_limits.get(host.lower(), 0)
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[float]:
+        """Hold one of the host's concurrent slots, started at its paced time; yield the wait."""
+        with self._lock:
+            semaphore = self._concurrency.get(host.lower())
+        if semaphore is None:
+            yield self.wait(host)
+            return
+        with semaphore:
+            yield self.wait(host)
 
     def set_min_gap(self, host: str, seconds: float) -> None:
         """Pace requests to `host` (a hostname, lower-case) at least `seconds` apart."""
@@ -79,6 +111,8 @@ class HostRateLimiter:
         with self._lock:
             self._gaps.clear()
             self._next_slot.clear()
+            self._concurrency.clear()
+            self._concurrency_limits.clear()
 
 
 # The process-wide limiter every `build_session` session uses unless given another.
@@ -140,10 +174,12 @@ class CappedRetry(Retry):
 
 
 class PacedHTTPAdapter(HTTPAdapter):
-    """An HTTPAdapter that waits for the host's slot in a `HostRateLimiter` before sending.
+    """An HTTPAdapter that holds the host's slot in a `HostRateLimiter` while sending.
 
     Retries happen inside `send` (urllib3) and are spaced by their own
-    Retry-After or backoff sleep, so pacing the first attempt is enough.
+    Retry-After or backoff sleep, so pacing the first attempt is enough; the
+    concurrency slot is held until the response headers are in. Streaming
+    bodies are read after `send` returns and so outside the slot.
     """
 
     def __init__(self, *args, limiter: HostRateLimiter, **kwargs) -> None:
@@ -151,8 +187,8 @@ class PacedHTTPAdapter(HTTPAdapter):
         super().__init__(*args, **kwargs)
 
     def send(self, request, *args, **kwargs):
-        self.limiter.wait(urlsplit(request.url).hostname or "")
-        return super().send(request, *args, **kwargs)
+        with self.limiter.slot(urlsplit(request.url).hostname or ""):
+            return super().send(request, *args, **kwargs)
 
 
 def build_session(

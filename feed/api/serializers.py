@@ -293,6 +293,11 @@ class CandidateSerializer(serializers.Serializer):
     year = serializers.IntegerField(required=False)
 
 
+class ReleaseFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    sizeBytes = serializers.IntegerField(source="size_bytes", allow_null=True)
+
+
 class ReleaseSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
@@ -314,6 +319,15 @@ class ReleaseSerializer(serializers.Serializer):
     candidates = CandidateSerializer(many=True)
     volumeSpans = SpanSerializer(source="volume_spans", many=True)
     chapterSpans = SpanSerializer(source="chapter_spans", many=True)
+    seeders = serializers.IntegerField(allow_null=True, help_text="As the feed last said.")
+    leechers = serializers.IntegerField(allow_null=True)
+    downloads = serializers.IntegerField(allow_null=True)
+    trusted = serializers.BooleanField(help_text="Posted by an uploader Nyaa marks trusted.")
+    remake = serializers.BooleanField(help_text="Nyaa marks it a re-upload of another post.")
+    files = ReleaseFileSerializer(many=True, help_text="From the detail page; folders left out.")
+    formats = serializers.ListField(child=serializers.CharField())
+    informationUrl = BlankAsNullCharField(source="information_url")
+    detailFetchedAt = EpochSecondsField(source="detail_fetched_at", allow_null=True)
 
 
 class ReleaseListQuerySerializer(serializers.Serializer):
@@ -322,6 +336,11 @@ class ReleaseListQuerySerializer(serializers.Serializer):
         help_text=f"Comma-separated resolutions: {', '.join(Resolution.values)}.",
     )
     seriesId = serializers.IntegerField(required=False, min_value=1)
+    sort = serializers.ChoiceField(
+        choices=["observed", "useful"],
+        default="observed",
+        help_text="observed: newest first; useful: not remade, trusted, most seeders, newest.",
+    )
     page = serializers.IntegerField(min_value=1, default=1, help_text="1-based.")
     pageSize = serializers.IntegerField(
         min_value=1, max_value=MAX_PAGE_SIZE, default=DEFAULT_PAGE_SIZE

@@ -48,7 +48,14 @@ from feed.api.serializers import (
 from feed.external_ids import normalize_provider
 from feed.models import ExternalId, Release, Resolution, Series, SourceState
 from feed.pagination import paginate
-from feed.queries import SCOPES, SORTS, overlay_for, parse_filters, series_queryset
+from feed.queries import (
+    SCOPES,
+    SORTS,
+    overlay_for,
+    parse_filters,
+    releases_by_usefulness,
+    series_queryset,
+)
 from tsundoku.access import IsAdmin, ReadTier, is_admin
 from tsundoku.api.responses import (
     ADMIN_ERRORS,
@@ -270,6 +277,8 @@ class ReleaseListView(APIView):
     def get(self, request: Request) -> Response:
         query = validated(ReleaseListQuerySerializer, request.query_params)
         releases = Release.objects.order_by("-observed_at", "-id")
+        if query["sort"] == "useful":
+            releases = releases_by_usefulness(releases)
         if query.get("status"):
             releases = releases.filter(resolution__in=query["status"])
         if "seriesId" in query:

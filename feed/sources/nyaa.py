@@ -1,5 +1,7 @@
 """Nyaa RSS: fetch a feed page and parse it into `NyaaItem`s (SPEC §4.4).
 
+`fetch_page` also fetches the HTML pages `feed.sources.nyaa_html` reads.
+
 The feed is untrusted XML from the internet. defusedxml refuses entity
 declarations and external references, so a billion-laughs or XXE document
 fails as a `FeedError` instead of exhausting memory or reading local files.
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 NYAA_NAMESPACE = "https://nyaa.si/xmlns/nyaa"
 MAX_FEED_BYTES = 16 * 1024**2
 RSS_ACCEPT = "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
+HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 # The post id is the last path segment of the guid: https://nyaa.si/view/2111533.
 _EXTERNAL_ID_RE = re.compile(r"(\d+)/?$")
@@ -73,6 +76,11 @@ class NyaaItem:
     size_bytes: int | None
     category: str
     description: str
+    seeders: int | None = None
+    leechers: int | None = None
+    downloads: int | None = None
+    trusted: bool = False
+    remake: bool = False
 
     @property
     def magnet(self) -> str:
@@ -94,9 +102,9 @@ def magnet_link(info_hash: str, title: str) -> str:
     return f"magnet:?xt=urn:btih:{info_hash}&dn={quote(title, safe='')}"
 
 
-def fetch_feed(url: str, *, timeout: float, retries: int) -> bytes:
-    """Download one feed page with the shared retry policy; raise `FeedError` on failure."""
-    session = build_session(retries=retries, headers={"Accept": RSS_ACCEPT})
+def fetch_page(url: str, *, timeout: float, retries: int, accept: str = RSS_ACCEPT) -> bytes:
+    """Download one feed or HTML page with the shared retry policy; `FeedError` on failure."""
+    session = build_session(retries=retries, headers={"Accept": accept})
     try:
         with session, session.get(url, timeout=timeout, stream=True) as response:
             if response.status_code != 200:
@@ -150,6 +158,11 @@ def parse_item(element: Element) -> NyaaItem:
         size_bytes=_size(_text(element, f"{{{NYAA_NAMESPACE}}}size"), title),
         category=_text(element, f"{{{NYAA_NAMESPACE}}}category"),
         description=_text(element, "description"),
+        seeders=_count(element, "seeders", title),
+        leechers=_count(element, "leechers", title),
+        downloads=_count(element, "downloads", title),
+        trusted=_text(element, f"{{{NYAA_NAMESPACE}}}trusted").lower() == "yes",
+        remake=_text(element, f"{{{NYAA_NAMESPACE}}}remake").lower() == "yes",
     )
 
 
@@ -159,7 +172,8 @@ def parse_size(text: str) -> int:
     unit = match.group("unit").lower() if match else None
     if unit not in SIZE_UNITS:
         raise ValueError(f"{text!r} is not a size")
-    return round(float(match.group("number")) * SIZE_UNITS[unit])
+    # Nyaa rounds the size it prints; truncating the product matches its byte counts.
+    return int(float(match.group("number")) * SIZE_UNITS[unit])
 
 
 def _read_capped(response: requests.Response, url: str) -> bytes:
@@ -202,6 +216,15 @@ def _size(text: str, title: str) -> int | None:
         return parse_size(text)
     except ValueError:
         raise MalformedItem(f"<nyaa:size> {text!r} is not a size ({title!r})") from None
+
+
+def _count(element: Element, tag: str, title: str) -> int | None:
+    text = _text(element, f"{{{NYAA_NAMESPACE}}}{tag}")
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit():
+        raise MalformedItem(f"<nyaa:{tag}> {text!r} is not a count ({title!r})")
+    return int(text)
 
 
 def _describe_request_error(exc: requests.RequestException) -> str:
