@@ -39,6 +39,9 @@ RELEASE_FIELDS = (
     "posted_at",
     "volume_spans",
     "chapter_spans",
+    "remake",
+    "trusted",
+    "seeders",
 )
 
 
@@ -102,7 +105,11 @@ def _recency(release: Release) -> float:
 
 
 def rank_releases(series: Series, releases: list[Release], gap: CodexGap) -> list[RankedRelease]:
-    """Releases best first: coverage of the gap, then recency (newest first)."""
+    """Releases best first: coverage of the gap, then usefulness, then recency.
+
+    Usefulness is `feed.queries.releases_by_usefulness`'s order in memory:
+    not a remake, a trusted uploader, the most seeders (unknown last).
+    """
     ranked = [
         RankedRelease(release=release, fills=overlay.fills_of(release, series) if gap else NO_GAP)
         for release in releases
@@ -110,6 +117,9 @@ def rank_releases(series: Series, releases: list[Release], gap: CodexGap) -> lis
     ranked.sort(
         key=lambda item: (
             -gap_coverage(item.fills, gap),
+            item.release.remake,
+            not item.release.trusted,
+            -(item.release.seeders if item.release.seeders is not None else -1),
             -_recency(item.release),
             -item.release.pk,
         )

@@ -30,7 +30,9 @@ def reader_client(reader) -> Client:
     return client
 
 
-def add_release(series: Series, title: str, volumes=(), chapters=(), days_ago=0) -> Release:
+def add_release(
+    series: Series, title: str, volumes=(), chapters=(), days_ago=0, **quality
+) -> Release:
     return Release.objects.create(
         series=series,
         external_id=str(Release.objects.count() + 5000),
@@ -42,6 +44,7 @@ def add_release(series: Series, title: str, volumes=(), chapters=(), days_ago=0)
         posted_at=timezone.now() - timedelta(days=days_ago),
         resolution=Resolution.RESOLVED,
         match_method=MatchMethod.MANUAL,
+        **quality,
     )
 
 
@@ -122,6 +125,25 @@ def test_the_best_release_for_the_gap_comes_first_then_recency(admin_client, lib
         "One Piece c1170-1176",
     ]
     assert "fills vol. 109–111, ch. 1135–1176" in html
+
+
+def test_equal_gap_coverage_goes_to_the_live_trusted_release_before_the_newer(
+    admin_client, library
+):
+    one_piece = library["one_piece"]
+    add_release(one_piece, "One Piece v111 (dead)", [(111, 111)], seeders=0, days_ago=0)
+    add_release(one_piece, "One Piece v111 (remake)", [(111, 111)], remake=True, seeders=90)
+    add_release(
+        one_piece, "One Piece v111 (trusted)", [(111, 111)], trusted=True, seeders=3, days_ago=2
+    )
+    add_release(one_piece, "One Piece v111 (seeded)", [(111, 111)], seeders=40, days_ago=3)
+
+    titles = release_titles(admin_client.get("/wanted/").content.decode())
+    singles = [title for title in titles if title.startswith("One Piece v111 (")]
+
+    # The page shows the best few: of four releases filling the same volume,
+    # the trusted one makes the cut, not the newer dead one nor the remake.
+    assert singles == ["One Piece v111 (trusted)"]
 
 
 def test_a_reader_sees_only_their_follows_newest_release_first_and_no_codex_data(
