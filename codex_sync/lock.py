@@ -3,21 +3,35 @@
 The lock lives on the `ConnectionStatus` row: a token and an expiry, claimed
 with a conditional UPDATE whose row count says who won (healthchecks'
 `sendalerts` idiom), so it works alike on SQLite and PostgreSQL.
+
+A running sweep holds a short lease that a heartbeat thread renews
+(`LockHeartbeat`), so a sweep killed mid-run frees the way within a minute;
+a sweep waiting in the task queue holds a longer one, since nothing renews it there.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
+import threading
 from datetime import timedelta
+from types import TracebackType
 
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
 from codex_sync.models import ConnectionStatus
 
-# A sweep renews its lock as it goes; one that crashed stops renewing and
-# the lock lapses after this long, so the next trigger can run.
-LOCK_TTL = timedelta(minutes=15)
+logger = logging.getLogger(__name__)
+
+# A running sweep's lease: renewed every HEARTBEAT_SECONDS, so a sweep whose
+# process died lets the next trigger run after at most this long.
+LOCK_TTL = timedelta(seconds=60)
+HEARTBEAT_SECONDS = 10.0
+# A sweep queued for the worker holds the lock this long before it starts:
+# nothing renews it while it waits behind other tasks.
+QUEUED_LOCK_TTL = timedelta(minutes=15)
 LOCK_LOST_MESSAGE = (
     "This sweep stalled past its lock's expiry and another sweep took over; nothing was applied"
 )
@@ -61,6 +75,63 @@ def renew_lock(token: str, **progress: int) -> bool:
         )
         == 1
     )
+
+
+class LockHeartbeat:
+    """Renew a sweep's lease from a background thread while the sweep runs.
+
+    The sweep's own steps (matching, the apply transaction) can each take
+    longer than a beat, so the lease is kept alive beside them rather than
+    between them. Inside a caller's transaction (tests, mostly) another
+    connection could not write the row, so there no thread starts and the
+    sweep's own renewals carry the lease.
+    """
+
+    def __init__(self, token: str, interval: float = HEARTBEAT_SECONDS) -> None:
+        self.token = token
+        self.interval = interval
+        self.beats = 0
+        self.lost = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> LockHeartbeat:
+        if not connection.in_atomic_block:
+            self._thread = threading.Thread(
+                target=self._run, name="codex-lock-heartbeat", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                self.beat()
+        finally:
+            connection.close()  # this thread's own connection
+
+    def beat(self) -> None:
+        """Renew once; a busy database only skips this beat (the lease outlasts several)."""
+        try:
+            renewed = renew_lock(self.token)
+        except DatabaseError as exc:
+            logger.warning("Codex sweep lock heartbeat skipped: %s", exc)
+            return
+        self.beats += 1
+        if not renewed:
+            # The sweep's fencing check before it applies refuses to write.
+            self.lost = True
+            self._stop.set()
 
 
 def release_lock(token: str) -> None:

@@ -98,6 +98,10 @@ class SyncOutcome(models.TextChoices):
     PREFLIGHT_FAILED = "preflight_failed", "Codex unreachable"
     AUTH_FAILED = "auth_failed", "API key problem"
     ERROR = "error", "Error"
+    # The index would have removed most automatic links: nothing applied (sweep.HOLD_BACK_SHARE).
+    HELD_BACK = "held_back", "Held back"
+    # Its process died mid-run; closed by the next sweep (or the Codex page).
+    CRASHED = "crashed", "Crashed"
 
 
 class SyncRun(models.Model):

@@ -21,9 +21,11 @@ from codex_sync.models import (
     ConnectionStatus,
     HealthCheck,
     SyncConflict,
+    SyncOutcome,
     SyncRun,
     UnmatchedCodexSeries,
 )
+from codex_sync.sweep import close_orphaned_runs
 from feed.catalog import ProviderResult, identify
 from feed.models import Series
 from metadata.providers import MetadataProvider
@@ -77,12 +79,23 @@ class ConnectionOverview:
     recent_sweeps: list[SyncRun]
     recent_checks: list[HealthCheck]
 
+    @property
+    def held_back(self) -> SyncRun | None:
+        """The latest sweep, when it was held back (the card offers to apply it anyway)."""
+        latest = self.recent_sweeps[0] if self.recent_sweeps else None
+        return latest if latest and latest.outcome == SyncOutcome.HELD_BACK else None
+
 
 def connection_overview() -> ConnectionOverview:
     """Read the connection's state now; stored error texts come back redacted."""
     status = ConnectionStatus.get()
     recent_sweeps = list(SyncRun.objects.order_by("-started_at", "-id")[:RECENT_ROWS])
     recent_checks = list(HealthCheck.objects.order_by("-checked_at", "-id")[:RECENT_ROWS])
+    running = sweep_running()
+    if not running and any(run.outcome == SyncOutcome.RUNNING for run in recent_sweeps):
+        # No sweep holds the lock, so these runs' processes died (see sweep.close_orphaned_runs).
+        close_orphaned_runs()
+        recent_sweeps = list(SyncRun.objects.order_by("-started_at", "-id")[:RECENT_ROWS])
     for row in [*recent_sweeps, *recent_checks]:
         row.error = redact(row.error)
     return ConnectionOverview(
@@ -101,7 +114,7 @@ def connection_overview() -> ConnectionOverview:
         # Counted live: a hand-link counts at once, not after the next sweep.
         linked_count=CodexLink.objects.count(),
         fetched_count=status.fetched_count,
-        sweep_running=sweep_running(),
+        sweep_running=running,
         progress_pages=status.progress_pages,
         progress_total_pages=status.progress_total_pages,
         conflicts=SyncConflict.objects.count(),

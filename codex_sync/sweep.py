@@ -1,6 +1,6 @@
 """The Codex sweep pipeline (SPEC §5.2): read the whole external index, re-derive the links.
 
-    lock → preflight /info → fetch every page → match → persist (one transaction) → record
+    lock → preflight /info → fetch every page → match → guard → persist (one transaction) → record
 
 The steps live apart: the lock in `codex_sync.lock`, preflight and the
 connection's state in `codex_sync.connection`, the client (UUIDs canonical
@@ -9,7 +9,10 @@ the set-based writes in `codex_sync.link_store`. This module runs them.
 
 Network I/O happens before the transaction opens; nothing is written to the
 link table unless the whole index arrived. An outage, a rejected key or a
-partial index leaves every stored link exactly as it was.
+partial index leaves every stored link exactly as it was. So does a
+well-formed index that would remove most automatic links at once (an
+unmounted library, the wrong account): that sweep is held back until the
+admin applies it anyway.
 """
 
 from __future__ import annotations
@@ -45,7 +48,14 @@ from codex_sync.connection import (
     record_reachability,
     record_success,
 )
-from codex_sync.lock import LOCK_LOST_MESSAGE, LockLost, claim_lock, release_lock, renew_lock
+from codex_sync.lock import (
+    LOCK_LOST_MESSAGE,
+    LockHeartbeat,
+    LockLost,
+    claim_lock,
+    release_lock,
+    renew_lock,
+)
 from codex_sync.matching import catalog_index, match_index
 from codex_sync.models import (
     CodexLink,
@@ -62,6 +72,14 @@ logger = logging.getLogger(__name__)
 # Progress and lock renewals are written at most this often, so the number of
 # queries a sweep makes does not grow with the number of pages.
 PROGRESS_INTERVAL_SECONDS = 2.0
+
+# An index that would remove every stored automatic link, or at least this share
+# of them once there are HOLD_BACK_MIN_LINKS, is held back, not applied: a
+# library that vanished (unmounted, the wrong account) looks exactly like this.
+# The floor keeps a small library's ordinary pruning (1 of 2) from being held.
+HOLD_BACK_SHARE = 0.5
+HOLD_BACK_MIN_LINKS = 10
+CRASHED_MESSAGE = "The sweep's process stopped before it finished; nothing was applied."
 
 
 @dataclass
@@ -84,6 +102,10 @@ class SweepResult:
     def succeeded(self) -> bool:
         return self.outcome == SyncOutcome.SUCCESS
 
+    @property
+    def held_back(self) -> bool:
+        return self.outcome == SyncOutcome.HELD_BACK
+
     def as_dict(self) -> dict:
         return asdict(self)
 
@@ -97,16 +119,23 @@ def run_sweep(
     lock_token: str | None = None,
     client: CodexClient | None = None,
     on_progress: ProgressCallback | None = None,
+    apply_anyway: bool = False,
 ) -> SweepResult:
-    """Run one sweep now. `lock_token` adopts a lock claimed when the sweep was queued."""
+    """Run one sweep now. `lock_token` adopts a lock claimed when the sweep was queued.
+
+    `apply_anyway` applies an index even if it would remove most automatic links.
+    """
     token = lock_token if lock_token and renew_lock(lock_token) else claim_lock()
     if token is None:
         logger.info("Codex sweep skipped: another sweep is running")
         return SweepResult(triggered=False, skipped=True)
+    # We hold the lock, so any run still marked running belongs to a dead process.
+    close_orphaned_runs()
     run = SyncRun.objects.create(trigger=trigger)
     started = time.monotonic()
     try:
-        result = _sweep(run, token, client or client_from_settings(), on_progress)
+        with LockHeartbeat(token):
+            result = _sweep(run, token, client or client_from_settings(), on_progress, apply_anyway)
     except Exception as exc:  # the run must be recorded whatever happened
         # Not logger.exception: handlers print exc_info verbatim, and text we did
         # not write may quote anything, the API key included.
@@ -127,8 +156,37 @@ def _elapsed_ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+def close_orphaned_runs() -> int:
+    """Close runs left "running" by a sweep whose process died; call only with no sweep running."""
+    return SyncRun.objects.filter(outcome=SyncOutcome.RUNNING).update(
+        outcome=SyncOutcome.CRASHED, error=CRASHED_MESSAGE, finished_at=timezone.now()
+    )
+
+
+def would_hold_back(removed: int, stored: int) -> bool:
+    """Would removing `removed` of `stored` automatic links look like a vanished library?"""
+    if removed <= 0:
+        return False
+    return removed >= stored or (
+        stored >= HOLD_BACK_MIN_LINKS and removed >= stored * HOLD_BACK_SHARE
+    )
+
+
+def held_back_message(removed: int, stored: int) -> str:
+    return (
+        f"Held back: Codex's index would remove {removed} of {stored} automatic links, "
+        "as an unmounted library or the wrong account would. Nothing was changed. "
+        "If Codex is right, apply it anyway (the Codex page, or "
+        "`manage.py codex_sync --apply-anyway`)."
+    )
+
+
 def _sweep(
-    run: SyncRun, token: str, client: CodexClient, on_progress: ProgressCallback | None
+    run: SyncRun,
+    token: str,
+    client: CodexClient,
+    on_progress: ProgressCallback | None,
+    apply_anyway: bool = False,
 ) -> SweepResult:
     started = time.monotonic()
     info = preflight(client)
@@ -156,7 +214,7 @@ def _sweep(
         catalog = snapshot.result()
 
     try:
-        return _apply(run, started, items, catalog, token)
+        return _apply(run, started, items, catalog, token, apply_anyway)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
@@ -255,7 +313,12 @@ def _fetch(
 
 
 def _apply(
-    run: SyncRun, started: float, items: list[CodexSeries], catalog: CatalogSnapshot, token: str
+    run: SyncRun,
+    started: float,
+    items: list[CodexSeries],
+    catalog: CatalogSnapshot,
+    token: str,
+    apply_anyway: bool = False,
 ) -> SweepResult:
     """Match, then write only what changed, in one transaction of set-based writes.
 
@@ -275,6 +338,13 @@ def _apply(
     changed = [row for row in rows if stored_auto.get(row.series_id) != row.stored_state(db_uuid)]
     desired = {row.series_id for row in rows}
     gone = sorted(set(stored_auto) - desired)
+    if not apply_anyway and would_hold_back(len(gone), len(stored_auto)):
+        message = held_back_message(len(gone), len(stored_auto))
+        record_error(message)
+        run.fetched = len(items)
+        run.linked = len(stored_auto) + len(manual)
+        run.removed_links = 0
+        return _finish(run, started, SyncOutcome.HELD_BACK, error=message)
     now = timezone.now()
     with transaction.atomic():
         # Fencing: a sweep that stalled past its lock's expiry (a suspended

@@ -75,13 +75,22 @@ def index(request: HttpRequest) -> HttpResponse:
 @admin_only
 @require_POST
 def refresh_now(request: HttpRequest) -> HttpResponse:
-    """Refresh now (no JavaScript): queue a sweep and come back to the card."""
+    """Refresh now (no JavaScript): queue a sweep and come back to the card.
+
+    `apply_anyway=1` (the held-back notice's button) skips the hold-back guard.
+    """
+    apply_anyway = request.POST.get("apply_anyway") == "1"
     try:
-        result = request_sweep(SyncTrigger.MANUAL)
+        result = request_sweep(SyncTrigger.MANUAL, apply_anyway=apply_anyway)
     except CodexDisabled:
         messages.error(request, "The Codex integration is disabled; nothing to refresh.")
         return redirect("codex:index")
-    if result["triggered"]:
+    if result["triggered"] and apply_anyway:
+        messages.success(
+            request,
+            "Sweep started; it applies Codex's index even if it removes most automatic links.",
+        )
+    elif result["triggered"]:
         messages.success(request, "Sweep started. Reload this page to follow its progress.")
     else:
         messages.info(request, "A sweep is already running; this refresh was skipped.")

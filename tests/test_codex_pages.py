@@ -162,6 +162,8 @@ def test_the_page_script_gets_the_sweep_outcome_labels_from_the_models(admin_cli
         "preflight_failed": "Codex unreachable",
         "auth_failed": "API key problem",
         "error": "Error",
+        "held_back": "Held back",
+        "crashed": "Crashed",
     }
 
 
@@ -261,6 +263,39 @@ def test_refresh_now_queues_a_sweep_then_reports_the_second_as_skipped(admin_cli
     assert messages_of(first) == ["Sweep started. Reload this page to follow its progress."]
     assert messages_of(second)[-1] == "A sweep is already running; this refresh was skipped."
     assert len(queued) == 1
+
+
+def test_a_held_back_sweep_is_explained_with_an_apply_anyway_button(admin_client, db, queued):
+    SyncRun.objects.create(
+        trigger=SyncTrigger.CRON,
+        outcome=SyncOutcome.HELD_BACK,
+        fetched=0,
+        linked=30,
+        error="Held back: Codex's index would remove 30 of 30 automatic links, as …",
+    )
+
+    text = page_text(admin_client.get("/codex/"))
+
+    assert "The last sweep was held back." in text
+    assert "would remove 30 of 30 automatic links" in text
+    assert 'name="apply_anyway" value="1"' in text
+    assert "Apply anyway" in text
+
+    response = admin_client.post("/codex/refresh", {"apply_anyway": "1"})
+
+    assert response.status_code == 302
+    ((_task, _trigger, _token), options) = queued[0]
+    assert options["apply_anyway"] is True
+    assert "even if it removes most automatic links" in messages_of(response)[0]
+
+
+def test_no_apply_anyway_once_a_later_sweep_succeeded(admin_client, db):
+    SyncRun.objects.create(trigger=SyncTrigger.CRON, outcome=SyncOutcome.HELD_BACK)
+    SyncRun.objects.create(trigger=SyncTrigger.CRON, outcome=SyncOutcome.SUCCESS)
+
+    text = page_text(admin_client.get("/codex/"))
+
+    assert "Apply anyway" not in text
 
 
 def test_refresh_now_while_disabled_only_explains(admin_client, db, queued, tsundoku_config):

@@ -215,7 +215,7 @@ def test_refresh_queues_one_sweep_and_skips_the_next_while_it_runs(admin_api, db
     assert len(queued) == 1
     (task, trigger, _token), options = queued[0]
     assert (task, trigger) == ("codex_sync.tasks.sweep_task", SyncTrigger.MANUAL)
-    assert options == {"task_name": "codex-sweep"}
+    assert (options["task_name"], options["apply_anyway"]) == ("codex-sweep", False)
 
 
 def test_refresh_takes_no_body_and_ignores_one(admin_api, db, queued):

@@ -52,9 +52,9 @@ def no_log_leak(caplog):
     assert CODEX_KEY not in caplog.text
 
 
-def run_command() -> tuple[str, str]:
+def run_command(*args: str) -> tuple[str, str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    call_command("codex_sync", stdout=stdout, stderr=stderr)
+    call_command("codex_sync", *args, stdout=stdout, stderr=stderr)
     return stdout.getvalue(), stderr.getvalue()
 
 
@@ -160,3 +160,28 @@ def test_no_progress_bar_when_nobody_watches(monkeypatch):
 
     assert progress.bar is None
     assert drawn.getvalue() == ""
+
+
+@responses.activate
+def test_a_held_back_sweep_exits_non_zero_and_apply_anyway_applies_it(make_series):
+    series = make_series("Berserk", anilist="30002")
+    responses.get(INFO_URL, json={"version": "1.32.0", "name": "codex"})
+    linked = index_page(
+        1,
+        [item("550e8400-e29b-41d4-a716-446655440002", ("api:anilist", "30002"))],
+        total=1,
+        total_pages=1,
+    )
+    responses.get(INDEX_URL, json=linked)
+    run_command()
+    assert CodexLink.objects.filter(series=series).exists()
+    responses.replace(responses.GET, INDEX_URL, json=index_page(1, [], total=0, total_pages=1))
+
+    with pytest.raises(CommandError, match=r"held_back.*--apply-anyway"):
+        run_command()
+    assert CodexLink.objects.filter(series=series).exists()
+
+    stdout, _stderr = run_command("--apply-anyway")
+
+    assert "removed 1" in stdout
+    assert not CodexLink.objects.exists()

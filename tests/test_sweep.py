@@ -462,7 +462,9 @@ def test_an_auto_link_whose_id_left_the_catalog_is_pruned(make_series, codex):
     run_sweep()
 
     series.external_ids.all().delete()
-    result = run_sweep()
+    # Removing the only automatic link is removing all of them: applied only when asked.
+    assert run_sweep().held_back
+    result = run_sweep(apply_anyway=True)
 
     assert not CodexLink.objects.exists()
     assert result.removed_links == 1
@@ -666,3 +668,66 @@ def test_a_sweep_makes_the_same_number_of_queries_for_10_and_200_series(make_ser
     large = _queries_for_a_sweep(make_series, codex, 200)
 
     assert small == large
+
+
+# ------------------------------------------------- the hold-back guard (issue 11)
+
+
+def test_an_empty_index_is_held_back_and_every_link_stays(ten_linked, codex):
+    before = link_snapshot()
+    codex.items = []  # a well-formed 200 with total 0: an unmounted library
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.HELD_BACK
+    assert result.held_back and not result.succeeded
+    assert link_snapshot() == before
+    run = SyncRun.objects.order_by("-id").first()
+    assert run.outcome == SyncOutcome.HELD_BACK
+    assert (run.fetched, run.linked, run.removed_links) == (0, 10, 0)
+    assert "would remove 10 of 10 automatic links" in run.error
+    assert "--apply-anyway" in run.error
+    status = ConnectionStatus.get()
+    assert "Held back" in status.last_error
+    # Nothing applied, so the last success is the first sweep's.
+    assert status.linked_count == 10
+
+
+def test_half_the_links_going_is_held_back_but_fewer_is_applied(ten_linked, codex):
+    before = link_snapshot()
+    all_items = list(codex.items)
+    codex.items = all_items[5:]
+
+    assert run_sweep().outcome == SyncOutcome.HELD_BACK
+    assert link_snapshot() == before
+
+    codex.items = all_items[4:]
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.SUCCESS
+    assert (result.removed_links, CodexLink.objects.count()) == (4, 6)
+
+
+def test_apply_anyway_applies_a_held_back_index(ten_linked, codex):
+    codex.items = []
+    assert run_sweep().held_back
+
+    result = run_sweep(apply_anyway=True)
+
+    assert result.outcome == SyncOutcome.SUCCESS
+    assert result.removed_links == 10
+    assert not CodexLink.objects.exists()
+
+
+def test_manual_links_do_not_count_towards_the_guard_and_survive_it(make_series, codex):
+    hand = make_series("By hand")
+    CodexLink.objects.create(series=hand, codex_series_uuid=codex_uuid(7), link_kind="manual")
+    auto = make_series("Auto", mangabaka="1")
+    codex.items = [codex_item(1, ("plugin:mangabaka", "1")), codex_item(7)]
+    assert run_sweep().succeeded
+    codex.items = [codex_item(7)]
+
+    result = run_sweep()
+
+    assert result.held_back
+    assert set(CodexLink.objects.values_list("series_id", flat=True)) == {hand.pk, auto.pk}

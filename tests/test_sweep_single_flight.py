@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from codex_sync import sweep
 from codex_sync.client import CodexClient
-from codex_sync.lock import claim_lock, release_lock, renew_lock, sweep_running
+from codex_sync.lock import LOCK_TTL, claim_lock, release_lock, renew_lock, sweep_running
 from codex_sync.models import CodexLink, ConnectionStatus, SyncOutcome, SyncRun, SyncTrigger
 from codex_sync.sweep import SweepResult, run_sweep
 from codex_sync.tasks import CodexDisabled, request_sweep, scheduled_sweep, sweep_task
@@ -62,7 +62,9 @@ def test_renewing_extends_the_lock_and_records_progress(db):
     assert renew_lock(token, progress_pages=2, progress_total_pages=5)
 
     status = ConnectionStatus.get()
-    assert status.lock_expires_at > timezone.now() + timedelta(minutes=5)
+    # A running sweep's lease: seconds, renewed by the heartbeat (not 15 minutes).
+    assert status.lock_expires_at > timezone.now() + timedelta(seconds=30)
+    assert status.lock_expires_at <= timezone.now() + LOCK_TTL
     assert (status.progress_pages, status.progress_total_pages) == (2, 5)
 
 
@@ -139,7 +141,9 @@ def test_requesting_a_sweep_twice_queues_only_one(db, queue):
     args, kwargs = queue.call_args
     token = ConnectionStatus.get().lock_token
     assert args == ("codex_sync.tasks.sweep_task", SyncTrigger.MANUAL, token)
-    assert kwargs == {"task_name": "codex-sweep"}
+    assert kwargs["task_name"] == "codex-sweep"
+    assert kwargs["apply_anyway"] is False
+    assert datetime.fromisoformat(kwargs["queued_at"]) <= timezone.now()
 
 
 def test_a_queued_sweep_runs_under_the_lock_claimed_when_it_was_requested(db, codex, queue):

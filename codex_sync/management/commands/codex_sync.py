@@ -51,13 +51,25 @@ def summary(result: SweepResult) -> str:
 class Command(BaseCommand):
     help = "Run one Codex sweep now (the same sweep as the schedule and the Refresh button)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--apply-anyway",
+            action="store_true",
+            help=(
+                "Apply the index even if it would remove most automatic links "
+                "(a sweep that was held back)."
+            ),
+        )
+
     def handle(self, *args, **options) -> None:
         if not overlay.enabled():
             raise CommandError(overlay.DISABLED_MESSAGE)
         # tqdm draws on stderr; draw only when a person is watching the terminal.
         progress = PageProgress(enabled=self.stdout.isatty() and self.stderr.isatty())
         try:
-            result = run_sweep(SyncTrigger.MANUAL, on_progress=progress)
+            result = run_sweep(
+                SyncTrigger.MANUAL, on_progress=progress, apply_anyway=options["apply_anyway"]
+            )
         finally:
             progress.close()
         if result.skipped:
