@@ -58,8 +58,8 @@ def test_form_encoded_body_is_a_bad_request(api_client):
     assert_envelope(response, 415, "bad_request")
 
 
-def test_wrong_method_is_a_bad_request(api_client):
-    assert_envelope(api_client.delete("/api/v1/series"), 405, "bad_request")
+def test_wrong_method_says_so(api_client):
+    assert_envelope(api_client.delete("/api/v1/series"), 405, "method_not_allowed")
 
 
 def test_admin_endpoint_without_credentials_is_unauthorized(api_client):

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tsundoku.access.AccessTierMiddleware",
+    # A write that still finds SQLite locked after the busy timeout: 503 + Retry-After.
+    "tsundoku.api.errors.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "tsundoku.urls"
@@ -100,14 +102,21 @@ TEMPLATES = [
 # SQLite under the data dir unless DATABASE_URL says otherwise (PostgreSQL works
 # through the same setting). WAL lets the web server read while the worker
 # writes; IMMEDIATE transactions avoid "database is locked" on upgrade-to-write.
+# A writer waits up to SQLITE_BUSY_TIMEOUT_S for the lock: longer than the
+# sweep's apply transaction at 50k series, shorter than the web server's
+# request timeout (`tsundoku.serve`). Past it, the request answers 503 +
+# Retry-After (`tsundoku.api.errors.DatabaseBusyMiddleware`), never a bare 500.
+SQLITE_BUSY_TIMEOUT_S = 20
 _env = environ.Env()
 _default_sqlite = f"sqlite:///{DATA_DIR / 'tsundoku.sqlite3'}"
 DATABASES = {"default": _env.db_url("DATABASE_URL", default=_default_sqlite)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000};"
         ),
+        "timeout": SQLITE_BUSY_TIMEOUT_S,
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["TEST"] = {"NAME": None}
@@ -147,7 +156,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tsundoku.access.ReadTier"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["tsundoku.api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "tsundoku.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from tsundoku.api.errors import json_error
+
+
+@csrf_exempt  # any method: a POST to a mistyped route is a JSON 404, not Django's CSRF page
+def no_such_api_route(request: HttpRequest) -> JsonResponse:
+    """Every /api/v1/ path no route matched, whatever the method."""
+    return json_error("not_found", "No such API route.", 404)
+
 
 api_v1 = [
     path("", include("tsundoku.api.urls")),
@@ -18,7 +27,7 @@ api_v1 = [
     # Swagger UI from the sidecar package: every asset is served locally. (No
     # Redoc: drf-spectacular's Redoc page loads a font from a CDN.)
     path("docs", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    re_path(r"^.*$", lambda request: json_error("not_found", "No such API route.", 404)),
+    re_path(r"^.*$", no_such_api_route),
 ]
 
 urlpatterns = [
