@@ -23,6 +23,12 @@ from tsundoku.db import update_rows
 # modern builds, but large imports should not build a 100k-element statement.
 CHUNK = 900
 
+# Past these, a number in a release title is noise ("v999999999999999999999"),
+# not a volume or chapter: the longest-running manga have ~200 volumes and
+# ~2,000 chapters. Such spans are left out of coverage, never published.
+MAX_PLAUSIBLE_VOLUME = 1_000
+MAX_PLAUSIBLE_CHAPTER = 20_000
+
 DERIVED_FIELDS = (
     "volume_coverage",
     "chapter_coverage",
@@ -43,7 +49,8 @@ def derived_values(
 
     The one coverage rule: `recompute_coverage` and `seed_synthetic` both call it.
     """
-    volumes, chapters = merge_spans(list(volume_spans)), merge_spans(list(chapter_spans))
+    volumes = merge_spans(plausible(volume_spans, MAX_PLAUSIBLE_VOLUME))
+    chapters = merge_spans(plausible(chapter_spans, MAX_PLAUSIBLE_CHAPTER))
     return {
         "volume_coverage": spans_to_json(volumes),
         "chapter_coverage": spans_to_json(chapters),
@@ -52,6 +59,11 @@ def derived_values(
         "release_count": release_count,
         "last_release_at": last_release_at,
     }
+
+
+def plausible(spans: Iterable[Span], limit: float) -> list[Span]:
+    """The spans whose numbers are finite and within `0..limit`; the rest are ignored."""
+    return [span for span in spans if all(0 <= number <= limit for number in span)]
 
 
 def _as_spans(raw: Iterable) -> list[tuple[float, float]]:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote, urlsplit
 from xml.etree.ElementTree import Element, ParseError
@@ -31,6 +33,11 @@ NYAA_NAMESPACE = "https://nyaa.si/xmlns/nyaa"
 MAX_FEED_BYTES = 16 * 1024**2
 RSS_ACCEPT = "application/rss+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+# The whole download of one page, however slowly its bytes trickle in: the
+# per-read timeout alone lets a server sending 1 byte/s hold the worker for hours.
+FETCH_DEADLINE_SECONDS = 120.0
+# A post dated further ahead than this is a bad clock or a hostile feed.
+MAX_FUTURE_SKEW = timedelta(days=2)
 
 # The post id is the last path segment of the guid: https://nyaa.si/view/2111533.
 _EXTERNAL_ID_RE = re.compile(r"(\d+)/?$")
@@ -102,15 +109,27 @@ def magnet_link(info_hash: str, title: str) -> str:
     return f"magnet:?xt=urn:btih:{info_hash}&dn={quote(title, safe='')}"
 
 
-def fetch_page(url: str, *, timeout: float, retries: int, accept: str = RSS_ACCEPT) -> bytes:
-    """Download one feed or HTML page with the shared retry policy; `FeedError` on failure."""
+def fetch_page(
+    url: str,
+    *,
+    timeout: float,
+    retries: int,
+    accept: str = RSS_ACCEPT,
+    deadline: float = FETCH_DEADLINE_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+) -> bytes:
+    """Download one feed or HTML page with the shared retry policy; `FeedError` on failure.
+
+    `timeout` bounds each connect and read; `deadline` bounds the whole body.
+    """
     session = build_session(retries=retries, headers={"Accept": accept})
+    give_up_at = clock() + deadline
     try:
         with session, session.get(url, timeout=timeout, stream=True) as response:
             if response.status_code != 200:
                 status = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
                 raise FeedError(f"{url} answered {status}")
-            return _read_capped(response, url)
+            return _read_capped(response, url, give_up_at, clock)
     except requests.RequestException as exc:
         raise FeedError(f"could not reach {url}: {_describe_request_error(exc)}") from exc
 
@@ -132,7 +151,7 @@ def parse_feed(xml_bytes: bytes) -> ParsedFeed:
     for position, element in enumerate(channel.iter("item"), start=1):
         try:
             items.append(parse_item(element))
-        except MalformedItem as exc:
+        except (MalformedItem, ValueError, OverflowError) as exc:
             reason = f"item {position}: {exc}"
             logger.warning("Skipping malformed Nyaa item: %s", reason)
             skipped.append(reason)
@@ -176,13 +195,19 @@ def parse_size(text: str) -> int:
     return int(float(match.group("number")) * SIZE_UNITS[unit])
 
 
-def _read_capped(response: requests.Response, url: str) -> bytes:
+def _read_capped(
+    response: requests.Response, url: str, give_up_at: float, clock: Callable[[], float]
+) -> bytes:
     # A Nyaa page is ~200 KB; anything far larger is not a feed we want in memory.
+    # read1 returns whatever one socket read brought (iter_content would block
+    # until a whole chunk arrived), so the deadline is checked after every read.
     body = bytearray()
-    for chunk in response.iter_content(chunk_size=64 * 1024):
+    while chunk := response.raw.read1(64 * 1024, decode_content=True):
         body.extend(chunk)
         if len(body) > MAX_FEED_BYTES:
             raise FeedError(f"{url} sent more than {MAX_FEED_BYTES:,} bytes; not a feed page")
+        if clock() > give_up_at:
+            raise FeedError(f"{url} took too long to send its page (gave up mid-download)")
     return bytes(body)
 
 
@@ -196,10 +221,14 @@ def _posted_at(text: str, title: str) -> datetime | None:
         return None
     try:
         posted_at = parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+        # RFC 2822's "-0000" means "UTC, origin unknown"; Python returns it naive.
+        posted_at = posted_at if posted_at.tzinfo else posted_at.replace(tzinfo=UTC)
+        in_utc = posted_at.astimezone(UTC)  # year 9999 at -0100 overflows here
+    except (TypeError, ValueError, OverflowError):
         raise MalformedItem(f"<pubDate> {text!r} is not an RFC 2822 date ({title!r})") from None
-    # RFC 2822's "-0000" means "UTC, origin unknown"; Python returns it naive.
-    return posted_at if posted_at.tzinfo else posted_at.replace(tzinfo=UTC)
+    if in_utc > datetime.now(UTC) + MAX_FUTURE_SKEW:
+        raise MalformedItem(f"<pubDate> {text!r} is in the future ({title!r})")
+    return posted_at
 
 
 def _info_hash(text: str, title: str) -> str:
