@@ -323,3 +323,60 @@ def test_torrent_password_and_each_notification_url_are_secrets(tmp_path):
     assert config.notifications["urls"] == ["ntfy://ntfy.example/topic-1", "json://127.0.0.1/h"]
     secrets = secret_values(config)
     assert {"qb-pw", "ntfy://ntfy.example/topic-1", "json://127.0.0.1/h"} <= set(secrets)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "NaN"])
+def test_non_finite_numbers_are_refused(tmp_path, value):
+    with pytest.raises(ConfigError, match="TSUNDOKU_CODEX__TIMEOUT_SECONDS: expected a finite"):
+        load_config({"TSUNDOKU_CODEX__TIMEOUT_SECONDS": value}, base_dir=tmp_path)
+
+
+def test_non_finite_numbers_in_the_toml_file_are_refused(tmp_path):
+    toml = write(tmp_path / "t.toml", "[ingestion]\ntimeout_seconds = nan\n")
+    with pytest.raises(ConfigError, match=r"ingestion\.timeout_seconds: expected a finite"):
+        load_config({"TSUNDOKU_CONFIG": str(toml)}, base_dir=tmp_path)
+
+
+@pytest.mark.parametrize("key", ["ADMIN_TOKEN", "API_KEY"])
+def test_a_short_token_is_refused(tmp_path, key):
+    with pytest.raises(ConfigError, match=f"TSUNDOKU_AUTH__{key}.*at least 16"):
+        load_config({f"TSUNDOKU_AUTH__{key}": "x"}, base_dir=tmp_path)
+    config = load_config({f"TSUNDOKU_AUTH__{key}": "s" * 16}, base_dir=tmp_path)
+    assert config.auth[key.lower()] == "s" * 16
+
+
+def test_a_misspelt_variable_is_warned_about_with_a_guess(tmp_path, caplog):
+    load_config({"TSUNDOKU_CODEX__TIMEOUT_SECOND": "5", "TSUNDOKU_CONFIG": ""}, base_dir=tmp_path)
+
+    assert (
+        "ignoring unknown environment variable TSUNDOKU_CODEX__TIMEOUT_SECOND; "
+        "did you mean TSUNDOKU_CODEX__TIMEOUT_SECONDS?"
+    ) in caplog.text
+    assert "TSUNDOKU_CONFIG" not in caplog.text
+
+
+def test_an_unknown_variable_with_no_near_setting_is_warned_about_plainly(tmp_path, caplog):
+    load_config({"TSUNDOKU_ZZZZ": "1"}, base_dir=tmp_path)
+
+    assert "ignoring unknown environment variable TSUNDOKU_ZZZZ" in caplog.text
+    assert "did you mean" not in caplog.text
+
+
+def test_https_settings_are_validated(tmp_path):
+    with pytest.raises(ConfigError, match="trusted_proxy_header"):
+        load_config({"TSUNDOKU_SERVER__TRUSTED_PROXY_HEADER": "X Forwarded"}, base_dir=tmp_path)
+    with pytest.raises(ConfigError, match="hsts_seconds"):
+        load_config({"TSUNDOKU_SERVER__HSTS_SECONDS": "-1"}, base_dir=tmp_path)
+
+
+def test_a_garbage_database_url_is_one_readable_line(tmp_path):
+    result = _manage(
+        "check",
+        TSUNDOKU_ENV_FILE=os.devnull,
+        TSUNDOKU_STORAGE__DATA_DIR=str(tmp_path),
+        DATABASE_URL="garbage",
+    )
+
+    assert result.returncode == 2
+    assert "DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr

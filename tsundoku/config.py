@@ -14,6 +14,9 @@ nests), e.g. `TSUNDOKU_CODEX__API_KEY`; a nested table such as
 
 from __future__ import annotations
 
+import difflib
+import logging
+import math
 import os
 import tomllib
 from collections.abc import Mapping
@@ -27,6 +30,19 @@ from croniter import croniter
 from django.core.exceptions import ImproperlyConfigured
 
 ENV_PREFIX = "TSUNDOKU_"
+# Variables with the prefix that are not settings: the loader's own, and the test suite's.
+NON_SETTING_VARIABLES = frozenset(
+    {
+        "TSUNDOKU_CONFIG",
+        "TSUNDOKU_ENV_FILE",
+        "TSUNDOKU_REQUIRE_BROWSER",
+        "TSUNDOKU_TEST_DATABASE_URL",
+    }
+)
+# A bearer token or API key shorter than this is guessable; `secrets.token_urlsafe(32)` is 43.
+MIN_TOKEN_LENGTH = 16
+
+logger = logging.getLogger(__name__)
 
 
 class ConfigError(ImproperlyConfigured):
@@ -51,6 +67,13 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "csrf_trusted_origins": Setting(list, []),
         "time_zone": Setting(str, "UTC"),
         "public_url": Setting(str, ""),
+        # HTTPS: unset (None) means "on when public_url is https://" (tsundoku.settings).
+        "secure_cookies": Setting(bool, None),
+        "hsts_seconds": Setting(int, None),
+        # The header a TLS-terminating proxy sets, e.g. "X-Forwarded-Proto"; "" = no proxy.
+        "trusted_proxy_header": Setting(str, ""),
+        # Login attempts per minute per client address, then per account (brute force).
+        "login_rate_per_minute": Setting(int, 10),
     },
     "storage": {
         "data_dir": Setting(str, "./data"),
@@ -212,9 +235,12 @@ def _coerce(value: Any, setting: Setting, key: str) -> Any:
         if isinstance(value, bool):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         try:
-            return float(str(value).strip())
+            number = float(str(value).strip())
         except ValueError:
             raise ConfigError(f"{key}: expected a number, got {value!r}") from None
+        if not math.isfinite(number):
+            raise ConfigError(f"{key}: expected a finite number, got {value!r}")
+        return number
     if kind is list:
         if isinstance(value, list):
             return [str(item) for item in value]
@@ -389,6 +415,27 @@ def _check_sections(sections: dict[str, dict[str, Any]], origin: Mapping[str, st
     for key in ("admin_token", "api_key"):
         value = auth[key]
         auth[key] = value.strip() if value and value.strip() else None
+        if auth[key] is not None and len(auth[key]) < MIN_TOKEN_LENGTH:
+            raise ConfigError(
+                f"{_describe('auth', key, origin)}: must be at least {MIN_TOKEN_LENGTH} "
+                'characters (generate one: python -c "import secrets; '
+                'print(secrets.token_urlsafe(32))")'
+            )
+
+    server = sections["server"]
+    if server["hsts_seconds"] is not None and server["hsts_seconds"] < 0:
+        raise ConfigError(f"{_describe('server', 'hsts_seconds', origin)}: must be 0 or more")
+    if server["login_rate_per_minute"] < 1:
+        raise ConfigError(
+            f"{_describe('server', 'login_rate_per_minute', origin)}: must be 1 or more"
+        )
+    header = server["trusted_proxy_header"].strip()
+    if header and not all(part.isalnum() for part in header.split("-")):
+        raise ConfigError(
+            f"{_describe('server', 'trusted_proxy_header', origin)}: {header!r} is not a "
+            "header name (e.g. X-Forwarded-Proto)"
+        )
+    server["trusted_proxy_header"] = header
 
     _check_mangabaka(sections["providers.mangabaka"], origin)
     _check_torrents(sections["torrents"], origin)
@@ -501,6 +548,8 @@ def load_config(
         sections[section] = values
 
     _check_sections(sections, origin)
+    for warning in unknown_variable_warnings(environ_map):
+        logger.warning("%s", warning)
     grouped: dict[str, Any] = {}
     for section, values in sections.items():
         head, _, tail = section.partition(".")
@@ -513,6 +562,30 @@ def load_config(
         sources=_read_sources(document.get("sources")),
         config_file=config_path,
     )
+
+
+def unknown_variable_warnings(environ_map: Mapping[str, str]) -> list[str]:
+    """One line per `TSUNDOKU_*` variable that is no setting, with the closest one it may mean.
+
+    A misspelt variable is otherwise silently ignored, and the operator's
+    setting with it. A warning, not an error: other tools may share the prefix.
+    """
+    known = {env_name(section, key) for section, keys in SCHEMA.items() for key in keys}
+    known |= NON_SETTING_VARIABLES
+    lines = []
+    for variable in sorted(environ_map):
+        if not variable.startswith(ENV_PREFIX) or variable in known:
+            continue
+        # Compared without the shared prefix, which would make every name look close.
+        guess = difflib.get_close_matches(
+            variable.removeprefix(ENV_PREFIX),
+            sorted(name.removeprefix(ENV_PREFIX) for name in known),
+            n=1,
+            cutoff=0.6,
+        )
+        hint = f"; did you mean {ENV_PREFIX}{guess[0]}?" if guess else ""
+        lines.append(f"tsundoku: ignoring unknown environment variable {variable}{hint}")
+    return lines
 
 
 def secret_values(config: Config) -> list[str]:

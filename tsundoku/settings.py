@@ -7,12 +7,13 @@ every entry point — manage.py, the web server, the worker — with the key's n
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
 import environ
 
-from tsundoku.config import load_config
+from tsundoku.config import ConfigError, load_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -107,9 +108,21 @@ TEMPLATES = [
 # request timeout (`tsundoku.serve`). Past it, the request answers 503 +
 # Retry-After (`tsundoku.api.errors.DatabaseBusyMiddleware`), never a bare 500.
 SQLITE_BUSY_TIMEOUT_S = 20
-_env = environ.Env()
 _default_sqlite = f"sqlite:///{DATA_DIR / 'tsundoku.sqlite3'}"
-DATABASES = {"default": _env.db_url("DATABASE_URL", default=_default_sqlite)}
+
+
+def _database(url: str) -> dict:
+    """DATABASE_URL as Django's DATABASES entry, or one readable ConfigError naming it."""
+    scheme = url.partition("://")[0]
+    if scheme not in environ.Env.DB_SCHEMES or "://" not in url:
+        raise ConfigError(
+            f"DATABASE_URL: {scheme or url!r} is not a database URL "
+            "(e.g. postgres://user:password@host:5432/tsundoku or sqlite:////path/to/db)"
+        )
+    return environ.Env.db_url_config(url)
+
+
+DATABASES = {"default": _database(os.environ.get("DATABASE_URL") or _default_sqlite)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
