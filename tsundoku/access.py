@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from rest_framework import authentication, exceptions, permissions
+from rest_framework import authentication, exceptions, permissions, throttling
 
 
 def _bearer_token(request: HttpRequest) -> str | None:
@@ -126,6 +126,27 @@ class AdminTokenUser(AnonymousUser):
         return "admin-token"
 
 
+class WrongTokenThrottle(throttling.SimpleRateThrottle):
+    """Requests carrying a bearer token that is not the admin's, per client address.
+
+    Requests without a bearer, or with the right one, are never counted, so
+    normal use never meets this limit. The read key may also travel as a
+    bearer; it is not counted either.
+    """
+
+    scope = "wrong_token"
+    rate = "20/min"
+
+    def get_cache_key(self, request, view) -> str | None:
+        django_request = request._request
+        token = _bearer_token(django_request)
+        if token is None or has_admin_token(django_request):
+            return None
+        if _matches(token, settings.TSUNDOKU.auth["api_key"]):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
 class AdminTokenAuthentication(authentication.BaseAuthentication):
     """DRF: `Authorization: Bearer <auth.admin_token>` authenticates as the admin.
 
@@ -136,6 +157,9 @@ class AdminTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         if has_admin_token(request._request):
             return AdminTokenUser(), None
+        throttle = WrongTokenThrottle()
+        if not throttle.allow_request(request, None):
+            raise exceptions.Throttled(throttle.wait())
         return None
 
     def authenticate_header(self, request) -> str:

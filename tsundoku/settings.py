@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "csp",
     "tsundoku.apps.TsundokuConfig",
     "feed",
     "codex_sync",
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "tsundoku.security.PrivateResponsesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -161,6 +164,57 @@ WHITENOISE_USE_FINDERS = True
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the little JS on admin pages reads it for POSTs
+
+# HTTPS. Served over https (public_url says so), cookies are Secure, HSTS is a
+# year and plain HTTP redirects, unless the operator says otherwise. Behind a
+# TLS-terminating proxy, trusted_proxy_header names the header it sets (only
+# then may Django believe it; a client could send it too).
+_server = TSUNDOKU.server
+_https = _server["public_url"].lower().startswith("https://")
+_secure = _https if _server["secure_cookies"] is None else _server["secure_cookies"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _secure
+SECURE_SSL_REDIRECT = _secure
+# Probes on the box itself ask over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health$"]
+SECURE_HSTS_SECONDS = (
+    (31_536_000 if _https else 0) if _server["hsts_seconds"] is None else _server["hsts_seconds"]
+)
+if _server["trusted_proxy_header"]:
+    _meta_name = "HTTP_" + _server["trusted_proxy_header"].upper().replace("-", "_")
+    SECURE_PROXY_SSL_HEADER = (_meta_name, "https")
+# HSTS for subdomains and the preload list are the domain owner's call, not an
+# app's: tsundoku often lives on one subdomain of a home domain.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp, Mozilla's; Django 5.2 has none built in):
+# the app's own scripts and styles only. Inline style attributes stay allowed
+# for the cover tiles' per-title hue (`style="--hue: …"`), nothing else inline.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# The throttles' counts (wrong tokens, login attempts) must be shared by every
+# web worker process, so the cache lives on disk under the data dir.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

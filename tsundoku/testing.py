@@ -57,3 +57,13 @@ def fast_password_hashing(django_test_environment: None) -> Iterator[None]:
 
     with override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
         yield
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle_counts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with no throttle counts (wrong tokens, logins) left by another."""
+    yield
+    if "django_test_environment" in request.fixturenames or "settings" in request.fixturenames:
+        from django.core.cache import cache
+
+        cache.clear()
