@@ -8,10 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CODEX_PORT ?= 8081
 
-.PHONY: help venv run test test-fast test-postgres lint bench browser-deps torrent-deps clean
+.PHONY: help venv run serve test test-fast test-postgres lint bench browser-deps torrent-deps clean
 
 help:
 	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) with a demo Codex"
+	@echo "             (PORT=… CODEX_PORT=… to move it; Ctrl-C stops everything)"
+	@echo "make serve  - production: gunicorn + worker on $(HOST):$(PORT)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff check + format check"
 	@echo "make bench  - benchmarks at 100k series (prints figures)"
@@ -52,22 +54,20 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Ports: make run PORT=8001 CODEX_PORT=8082 (a busy one is a clear error before
+# anything starts). Ctrl-C stops every demo process (devtools' `demo` command).
 run: venv
 	@mkdir -p data/demo
-	$(DEMO_ENV) $(PY) manage.py migrate --no-input -v0
-	$(DEMO_ENV) $(PY) manage.py load_demo
-	$(DEMO_ENV) $(PY) manage.py setup_schedules
-	@set -m; trap 'kill 0' EXIT INT TERM; \
-	$(DEMO_ENV) $(PY) manage.py codex_simulator --library fixtures/codex_demo_library.json \
-	    --port $(CODEX_PORT) --api-key demo-codex-key & \
-	if command -v transmission-daemon >/dev/null; then mkdir -p data/demo/transmission/downloads; \
-	  transmission-daemon --foreground --config-dir data/demo/transmission --port 9091 \
-	    --rpc-bind-address 127.0.0.1 --no-auth --download-dir "$$PWD/data/demo/transmission/downloads" \
-	    --no-dht --no-lpd --no-portmap --paused --log-error & fi; \
-	sleep 1; $(DEMO_ENV) $(PY) manage.py codex_sync || true; \
-	$(DEMO_ENV) $(PY) manage.py qcluster & \
-	echo; echo "  tsundoku demo: http://$(HOST):$(PORT)/   (admin login: demo / demo-password)"; echo; \
-	$(DEMO_ENV) $(PY) manage.py runserver --noreload $(HOST):$(PORT)
+	$(DEMO_ENV) $(PY) manage.py demo --host $(HOST) --port $(PORT) --codex-port $(CODEX_PORT)
+
+# Production: gunicorn + the worker as one service (see README "Running it for real").
+serve: venv
+	$(PY) manage.py serve --bind $(HOST):$(PORT)
+
+# The non-browser suite against PostgreSQL (TSUNDOKU_TEST_DATABASE_URL, e.g. as .ci/run sets it).
+test-postgres: venv
+	@test -n "$$TSUNDOKU_TEST_DATABASE_URL" || { echo "set TSUNDOKU_TEST_DATABASE_URL=postgres://…"; exit 2; }
+	$(PY) -m pytest -n 2 -q -m "not browser"
 
 bench: venv
 	$(PY) -m benchmarks
