@@ -72,7 +72,11 @@ class ExportListView(APIView):
         operation_id="exports_list",
         summary="Your exports, newest first",
         parameters=[ExportListQuerySerializer],
-        responses={200: ExportPageSerializer, 401: NEEDS_OWNER},
+        responses={
+            200: ExportPageSerializer,
+            400: _error("Invalid page or pageSize."),
+            401: NEEDS_OWNER,
+        },
     )
     def get(self, request: Request) -> Response:
         query = validated(ExportListQuerySerializer, request.query_params)
