@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 CODEX_PORT ?= 8081
 
-.PHONY: help venv run serve test test-fast test-postgres lint bench browser-deps torrent-deps clean
+.PHONY: help venv lock run serve test test-fast test-postgres lint bench browser-deps torrent-deps clean
 
 help:
 	@echo "make run    - set up, load demo data, serve on http://$(HOST):$(PORT) with a demo Codex"
@@ -20,11 +20,25 @@ help:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The same versions every time: requirements.lock (uv pip compile, with hashes;
+# `make lock` refreshes it). uv installs it in seconds; without uv (no PyPI
+# wheel for this platform), pip installs the same lock.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[dev]'
+	@if command -v uv >/dev/null 2>&1 || $(VENV)/bin/pip install --quiet uv >/dev/null 2>&1; then \
+	  UV="$$(command -v uv || echo $(VENV)/bin/uv)"; \
+	  $$UV pip sync --quiet --python $(VENV)/bin/python requirements.lock && \
+	  $$UV pip install --quiet --python $(VENV)/bin/python --no-deps -e .; \
+	else \
+	  echo "uv unavailable: installing the lock with pip (slower)"; \
+	  $(VENV)/bin/pip install --quiet --require-hashes -r requirements.lock && \
+	  $(VENV)/bin/pip install --quiet --no-deps -e .; \
+	fi
 	touch $@
+
+lock: venv
+	$(VENV)/bin/python -m uv pip compile pyproject.toml --extra dev --python-version 3.11 \
+	    --generate-hashes -o requirements.lock
 
 # Debian's chromium drives the browser tests (no browser download). Installed
 # when missing and we may; otherwise the browser tests skip and say why.

@@ -39,10 +39,12 @@ FILTER_VALUES = (ANY, *CodexStatus.ALL, MISSING)
 
 # status → (badge label, meaning), SPEC §5.4: the badge, its tooltip and the
 # `codexStatus` filter's choices all read these.
+# Plain-text labels: the coloured dot before each is drawn in CSS (`.codex-badge::before`),
+# since emoji render as empty boxes where no emoji font is installed.
 BADGES: dict[str, tuple[str, str]] = {
-    CodexStatus.COMPLETE: ("🟢 owned", "On Codex and caught up"),
-    CodexStatus.BEHIND: ("🔵 behind", "Newer volumes/chapters surfaced than Codex owns"),
-    CodexStatus.PRESENT: ("⚪ owned?", "On Codex, but counts can't be compared"),
+    CodexStatus.COMPLETE: ("owned", "On Codex and caught up"),
+    CodexStatus.BEHIND: ("behind", "Newer volumes/chapters surfaced than Codex owns"),
+    CodexStatus.PRESENT: ("owned?", "On Codex, but counts can't be compared"),
     CodexStatus.IGNORED: ("tracking off", "Completion tracking muted"),
 }
 # The filter's choices, in FILTER_VALUES order.

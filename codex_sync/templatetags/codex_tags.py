@@ -55,7 +55,7 @@ def _synced(context) -> bool:
 
 @register.inclusion_tag("codex_sync/badge.html", takes_context=True)
 def codex_badge(context, series):
-    """🟢/🔵/⚪/tracking-off badge linking to the series in Codex (admin only)."""
+    """The owned/behind/owned?/tracking-off badge linking to the series in Codex (admin only)."""
     if not context.get("is_admin") or not _synced(context):
         return {"badge": None}
     link = overlay.link_of(series)
