@@ -129,3 +129,27 @@ def test_swagger_docs_load_only_local_assets(client):
         assert not re.match(r"(https?:)?//", asset), asset
         assert client.get(asset).status_code == 200, asset
     assert "cdn.jsdelivr.net" not in html and "unpkg.com" not in html
+
+
+def test_a_reader_gets_a_schema_that_never_mentions_codex(api_client):
+    response = api_client.get("/api/v1/schema", {"format": "json"})
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "codex" not in text.lower()
+    body = response.json()
+    assert "/api/v1/series/feed" in body["paths"]
+    assert body["openapi"].startswith("3.")
+
+
+def test_the_admin_gets_the_whole_schema(admin_api):
+    body = admin_api.get("/api/v1/schema", {"format": "json"}).json()
+
+    assert "/api/v1/codex/status" in body["paths"]
+    assert "codex" in body["components"]["schemas"]["AdminSeriesItem"]["properties"]
+
+
+def test_the_readers_schema_is_still_a_valid_openapi_document(api_client):
+    from openapi_spec_validator import validate
+
+    validate(api_client.get("/api/v1/schema", {"format": "json"}).json())

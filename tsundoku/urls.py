@@ -7,9 +7,10 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from tsundoku.api.errors import json_error
+from tsundoku.schema import TierSchemaView
 from tsundoku.security import ThrottledLoginView
 
 
@@ -24,7 +25,8 @@ api_v1 = [
     path("", include("feed.api.urls")),
     path("", include("codex_sync.api.urls")),
     path("", include("exports.api.urls")),
-    path("schema", SpectacularAPIView.as_view(), name="api-schema"),
+    # Readers get the schema without anything about Codex (tsundoku.schema.reader_schema).
+    path("schema", TierSchemaView.as_view(), name="api-schema"),
     # Swagger UI from the sidecar package: every asset is served locally. (No
     # Redoc: drf-spectacular's Redoc page loads a font from a CDN.)
     # The split view serves Swagger UI's start-up script as a file: the CSP allows no inline JS.
