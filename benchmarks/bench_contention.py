@@ -49,6 +49,11 @@ def _manage(env: dict[str, str], *args: str) -> None:
 def run(series: int, writers: int, sweeps: int, data_dir: Path) -> dict:
     """Run the load; the figures as a dict (errors, statuses, latencies, sweep outcomes)."""
     # This process only writes through the API; the sweeps' children get Codex's URL.
+    # Its own environment is replaced, not merged: an inherited DATABASE_URL or
+    # TSUNDOKU_* would point the writers at another database than the sweeps.
+    for name in [name for name in os.environ if name.startswith("TSUNDOKU_")]:
+        del os.environ[name]
+    os.environ.pop("DATABASE_URL", None)
     os.environ.update(_environment(data_dir, "http://127.0.0.1:9"))
     os.chdir(REPO)
     import django
@@ -84,14 +89,17 @@ def run(series: int, writers: int, sweeps: int, data_dir: Path) -> dict:
                 while not done.is_set():
                     series_id = mine[turn % len(mine)]
                     started = time.perf_counter()
-                    response = client.put(
-                        f"/api/v1/series/{series_id}/ignore-completion",
-                        json.dumps({"ignore": turn % 2 == 0}),
-                        content_type="application/json",
-                    )
+                    try:
+                        status = client.put(
+                            f"/api/v1/series/{series_id}/ignore-completion",
+                            json.dumps({"ignore": turn % 2 == 0}),
+                            content_type="application/json",
+                        ).status_code
+                    except Exception:  # counted as a failed write (status 0), never lost
+                        status = 0
                     elapsed = (time.perf_counter() - started) * 1000
                     with lock:
-                        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                        statuses[status] = statuses.get(status, 0) + 1
                         latencies.append(elapsed)
                     turn += 1
             finally:

@@ -9,6 +9,7 @@ second process), so the locking is SQLite's own, not the test database's.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ def test_twenty_writers_during_sweeps_see_no_error():
             "--json",
         ],
         cwd=REPO,
+        # SQLite whatever the suite runs on (a PostgreSQL run sets DATABASE_URL).
+        env={k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
         capture_output=True,
         text=True,
         timeout=600,
