@@ -266,9 +266,9 @@ def test_refresh_now_queues_a_sweep_then_reports_the_second_as_skipped(admin_cli
 
 
 def test_a_held_back_sweep_is_explained_with_an_apply_anyway_button(admin_client, db, queued):
-    SyncRun.objects.create(
-        trigger=SyncTrigger.CRON,
-        outcome=SyncOutcome.HELD_BACK,
+    codex_models.SyncRun.objects.create(
+        trigger=codex_models.SyncTrigger.CRON,
+        outcome=codex_models.SyncOutcome.HELD_BACK,
         fetched=0,
         linked=30,
         error="Held back: Codex's index would remove 30 of 30 automatic links, as …",
@@ -290,8 +290,8 @@ def test_a_held_back_sweep_is_explained_with_an_apply_anyway_button(admin_client
 
 
 def test_no_apply_anyway_once_a_later_sweep_succeeded(admin_client, db):
-    SyncRun.objects.create(trigger=SyncTrigger.CRON, outcome=SyncOutcome.HELD_BACK)
-    SyncRun.objects.create(trigger=SyncTrigger.CRON, outcome=SyncOutcome.SUCCESS)
+    for outcome in (codex_models.SyncOutcome.HELD_BACK, codex_models.SyncOutcome.SUCCESS):
+        codex_models.SyncRun.objects.create(trigger=codex_models.SyncTrigger.CRON, outcome=outcome)
 
     text = page_text(admin_client.get("/codex/"))
 

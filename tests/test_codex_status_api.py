@@ -340,8 +340,9 @@ def test_a_bearer_without_a_configured_admin_token_is_503(api_client, db, tsundo
     assert response.json()["error"] == "misconfigured"
 
 
-def test_the_openapi_schema_documents_the_codex_routes(api_client, db):
-    schema = api_client.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_the_openapi_schema_documents_the_codex_routes(admin_api, db):
+    # The admin's schema: a reader's names nothing about Codex (tests/test_openapi_schema.py).
+    schema = admin_api.get("/api/v1/schema", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     paths = schema.json()["paths"]
     assert set(paths["/api/v1/codex/status"]) == {"get"}
