@@ -380,3 +380,20 @@ def test_a_garbage_database_url_is_one_readable_line(tmp_path):
     assert result.returncode == 2
     assert "DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_every_non_setting_variable_the_repository_uses_is_known():
+    """A TSUNDOKU_* name used by CI, make or the suite must not be warned about as a typo."""
+    import re
+
+    from tsundoku.config import NON_SETTING_VARIABLES
+
+    used = set()
+    for pattern in ("*.py", "Makefile", "run", "*.md", "*.toml", "*.service"):
+        for path in REPO.rglob(pattern):
+            if ".venv" in path.parts or path.name == "test_config.py":
+                continue
+            used |= set(re.findall(r"\bTSUNDOKU_[A-Z_]*[A-Z]\b", path.read_text(errors="ignore")))
+    plain = {name for name in used if "__" not in name}
+
+    assert plain <= NON_SETTING_VARIABLES, plain - NON_SETTING_VARIABLES

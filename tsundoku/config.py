@@ -36,7 +36,9 @@ NON_SETTING_VARIABLES = frozenset(
         "TSUNDOKU_CONFIG",
         "TSUNDOKU_ENV_FILE",
         "TSUNDOKU_REQUIRE_BROWSER",
+        "TSUNDOKU_REQUIRE_TORRENT_DAEMONS",
         "TSUNDOKU_TEST_DATABASE_URL",
+        "TSUNDOKU_CI_PG_PORT",
     }
 )
 # A bearer token or API key shorter than this is guessable; `secrets.token_urlsafe(32)` is 43.
