@@ -32,9 +32,12 @@ from django.db import transaction
 
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesStatus
 from feed.resolution import ResolveSummary, retry_releases
+from feed.search import search_text_for, sort_title_for
 
 # `IN (...)` chunk for loading existing ids and series; see feed.coverage.CHUNK.
 CHUNK = 900
+# Rows per bulk INSERT/UPDATE statement, and pending series before a write.
+WRITE_BATCH = 500
 
 MAX_TITLE_LENGTH = Series._meta.get_field("canonical_title").max_length
 MAX_URL_LENGTH = Series._meta.get_field("cover_url").max_length
@@ -128,13 +131,26 @@ def validate_record(label: str, raw: Any) -> SeriesRecord:
 
 
 class _Catalog:
-    """The slice of the catalog an import touches, loaded once and kept in step with writes."""
+    """The slice of the catalog an import touches, loaded once and kept in step with writes.
+
+    Records are applied in file order to this in-memory slice; the writes
+    they call for are queued and sent set-based (`bulk_create`/`bulk_update`,
+    `WRITE_BATCH` rows a statement) when the queue fills, before a lookup
+    that reads the database, and at the end. A record therefore sees every
+    record before it exactly as if each had been saved on its own, and a bad
+    record is still reported by its own label.
+    """
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
+        # Keys are series ids, or negative placeholders for series not inserted yet.
         self.series_id_by_external_id: dict[tuple[str, str], int] = {}
         self.ids_by_series: dict[int, dict[str, ExternalId]] = defaultdict(dict)
         self.series: dict[int, Series] = {}
+        self._next_placeholder = -1
+        self._new_series: list[int] = []
+        self._changed_fields: dict[int, set[str]] = defaultdict(set)
+        self._added_ids: list[ExternalId] = []  # new ids of series already in the database
 
     def load(self, records: list[SeriesRecord]) -> None:
         self._preload({pair for record in records for pair in record.external_ids.items()})
@@ -149,6 +165,10 @@ class _Catalog:
                     self.report.skipped += 1
                     continue
                 setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+                pending = len(self._new_series) + len(self._changed_fields) + len(self._added_ids)
+                if pending >= WRITE_BATCH:
+                    self._flush()
+            self._flush()
 
     def _preload(self, pairs: set[tuple[str, str]]) -> None:
         by_provider: dict[str, list[str]] = defaultdict(list)
@@ -156,9 +176,11 @@ class _Catalog:
             by_provider[provider].append(external_id)
         for provider, external_ids in by_provider.items():
             for chunk in _chunks(sorted(external_ids)):
-                rows = ExternalId.objects.filter(provider=provider, external_id__in=chunk)
-                for row in rows:
-                    self.series_id_by_external_id[(row.provider, row.external_id)] = row.series_id
+                rows = ExternalId.objects.filter(
+                    provider=provider, external_id__in=chunk
+                ).values_list("external_id", "series_id")
+                for external_id, series_id in rows:
+                    self.series_id_by_external_id[(provider, external_id)] = series_id
         series_ids = sorted(set(self.series_id_by_external_id.values()) - set(self.series))
         for chunk in _chunks(series_ids):
             self.series.update(Series.objects.in_bulk(chunk))
@@ -167,41 +189,49 @@ class _Catalog:
 
     def _apply(self, record: SeriesRecord) -> str:
         """Create or update the record's series; return "created", "updated" or "unchanged"."""
-        series = self._existing_series(record)
-        if series is None:
-            series = Series(**record.values)
-            series.save()
-            self.series[series.id] = series
-            self._set_external_ids(series, record.external_ids)
+        key = self._existing_series(record)
+        if key is None:
+            key = self._next_placeholder
+            self._next_placeholder -= 1
+            self.series[key] = Series(**record.values)
+            self._new_series.append(key)
+            self._set_external_ids(key, record.external_ids)
             return "created"
+        series = self.series[key]
         changed = [name for name, value in record.values.items() if getattr(series, name) != value]
         for name in changed:
             setattr(series, name, record.values[name])
-        if changed:
-            series.save(update_fields=changed)
-        ids_changed = self._set_external_ids(series, record.external_ids)
+        if changed and key > 0:
+            self._changed_fields[key].update(changed)
+        ids_changed = self._set_external_ids(key, record.external_ids)
         return "updated" if changed or ids_changed else "unchanged"
 
-    def _existing_series(self, record: SeriesRecord) -> Series | None:
+    def _existing_series(self, record: SeriesRecord) -> int | None:
+        """The key of the series this record updates, None for a new one."""
         matched = sorted(
             {
                 self.series_id_by_external_id[pair]
                 for pair in record.external_ids.items()
                 if pair in self.series_id_by_external_id
-            }
+            },
+            key=self._sort_key,
         )
         if len(matched) > 1:
-            names = ", ".join(f"#{i} {self.series[i].canonical_title!r}" for i in matched)
+            clashing = [self.series[key] for key in matched]
+            self._flush()  # so the message can name every series by its id
+            names = ", ".join(f"#{series.pk} {series.canonical_title!r}" for series in clashing)
             raise RecordError(
                 f"{record.label} ({record.title!r}): externalIds point at different "
                 f"series ({names}); fix the ids or merge those series first"
             )
         if matched:
-            return self.series[matched[0]]
+            return matched[0]
         if record.external_ids:
             return None
         # Without ids the title (and kind) is all that identifies a series, and
         # matching on it keeps re-importing the same file from duplicating it.
+        # The database's own case folding decides, so what came before is written first.
+        self._flush()
         same_title = list(
             Series.objects.filter(
                 canonical_title__iexact=record.title,
@@ -213,28 +243,87 @@ class _Catalog:
                 f"{record.label} ({record.title!r}): several series have this title; "
                 "add externalIds to say which one"
             )
-        return same_title[0] if same_title else None
+        if not same_title:
+            return None
+        found = self.series.setdefault(same_title[0].pk, same_title[0])
+        if found.pk not in self.ids_by_series:
+            for row in ExternalId.objects.filter(series_id=found.pk):
+                self.ids_by_series[found.pk][row.provider] = row
+        return found.pk
 
-    def _set_external_ids(self, series: Series, external_ids: dict[str, str]) -> bool:
+    def _sort_key(self, key: int) -> tuple[int, int]:
+        # Existing series first, by id, then new ones in file order, as saved one by one.
+        return (0, key) if key > 0 else (1, -key)
+
+    def _set_external_ids(self, key: int, external_ids: dict[str, str]) -> bool:
         """Add the record's ids to the series, replacing its id for a provider; True if any."""
-        current = self.ids_by_series[series.id]
+        current = self.ids_by_series[key]
         changed = False
         for provider, external_id in external_ids.items():
             row = current.get(provider)
             if row is not None and row.external_id == external_id:
                 continue
             if row is None:
-                row = ExternalId.objects.create(
-                    series=series, provider=provider, external_id=external_id
-                )
-                current[provider] = row
+                row = current[provider] = ExternalId(provider=provider, external_id=external_id)
+                if key > 0:
+                    row.series_id = key
+                    self._added_ids.append(row)
             else:
                 self.series_id_by_external_id.pop((provider, row.external_id), None)
                 row.external_id = external_id
-                row.save(update_fields=["external_id"])
-            self.series_id_by_external_id[(provider, external_id)] = series.id
+                if row.pk is not None:
+                    # Rare (a provider re-numbered), and written at once: a later record
+                    # may take the freed id, and the unique index checks every row.
+                    row.save(update_fields=["external_id"])
+            self.series_id_by_external_id[(provider, external_id)] = key
             changed = True
         return changed
+
+    def _flush(self) -> None:
+        """Write what the records so far changed: one statement per `WRITE_BATCH` rows."""
+        self._write_changed_series()
+        self._write_new_series()
+        if self._added_ids:
+            ExternalId.objects.bulk_create(self._added_ids, batch_size=WRITE_BATCH)
+            self._added_ids.clear()
+
+    def _write_changed_series(self) -> None:
+        by_fields: dict[frozenset[str], list[Series]] = defaultdict(list)
+        for key, names in self._changed_fields.items():
+            series = self.series[key]
+            if {"canonical_title", "alternate_titles"} & names:
+                _set_search_fields(series)
+                names |= {"search_text", "sort_title"}
+            by_fields[frozenset(names)].append(series)
+        for names, rows in by_fields.items():
+            Series.objects.bulk_update(rows, sorted(names), batch_size=WRITE_BATCH)
+        self._changed_fields.clear()
+
+    def _write_new_series(self) -> None:
+        if not self._new_series:
+            return
+        placeholders = self._new_series
+        self._new_series = []
+        rows = [self.series[key] for key in placeholders]
+        for series in rows:
+            _set_search_fields(series)
+        Series.objects.bulk_create(rows, batch_size=WRITE_BATCH)
+        new_ids: list[ExternalId] = []
+        for placeholder, series in zip(placeholders, rows, strict=True):
+            # From now on the series is known by its id, like any other.
+            self.series[series.pk] = self.series.pop(placeholder)
+            self.ids_by_series[series.pk] = ids = self.ids_by_series.pop(placeholder, {})
+            for row in ids.values():
+                row.series_id = series.pk
+                self.series_id_by_external_id[(row.provider, row.external_id)] = series.pk
+                new_ids.append(row)
+        ExternalId.objects.bulk_create(new_ids, batch_size=WRITE_BATCH)
+
+
+def _set_search_fields(series: Series) -> None:
+    """What `Series.save` derives from the titles, for rows written in bulk."""
+    series.search_text = search_text_for(series.canonical_title, series.alternate_titles)
+    series.sort_title = sort_title_for(series.canonical_title)
 
 
 def _read_text(path_or_stream: str | os.PathLike | IO) -> str:
