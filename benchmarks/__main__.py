@@ -1,6 +1,6 @@
 """`make bench`: feed/API latency, the Codex sweep and exports at 100,000 series.
 
-    python -m benchmarks [--series 100000] [--releases 500000] [--only feed,sweep,exports]
+    python -m benchmarks [--series 100000] [--releases 500000] [--only feed,sweep,exports,import]
     python -m benchmarks metadata [--rows 585000]   # the MangaBaka dump alone
 
 Builds (once, then reuses) a synthetic catalog in ./data/bench with
@@ -16,7 +16,7 @@ import time
 
 from benchmarks.common import manage, setup_django
 
-PARTS = ("feed", "sweep", "exports")
+PARTS = ("feed", "sweep", "exports", "import")
 
 
 def main_metadata(argv: list[str]) -> None:
@@ -74,6 +74,10 @@ def main() -> None:
         from benchmarks import bench_exports
 
         report += bench_exports.run(args.series)
+    if "import" in parts:
+        from benchmarks import bench_import
+
+        report += bench_import.run(args.series)
     print()
     print("\n".join(report))
 

@@ -32,9 +32,7 @@ class CodexStatusFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset: QuerySet) -> QuerySet:
         if self.value() not in CodexStatus.ALL:
             return queryset
-        series = overlay.filter_by_codex_status(
-            overlay.with_codex(Series.objects.all()), [self.value()]
-        )
+        series = overlay.filter_by_codex_status(Series.objects.all(), [self.value()])
         return queryset.filter(series__in=series.values("pk"))
 
 

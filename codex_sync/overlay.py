@@ -78,16 +78,23 @@ def with_codex(queryset: QuerySet) -> QuerySet:
 def filter_by_codex_status(queryset: QuerySet, statuses: Iterable[str]) -> QuerySet:
     """OR of the requested statuses, in SQL so totals and pages stay right.
 
-    Expects a queryset from `with_codex` (it filters on the annotation).
+    A status other than `missing` selects linked series only, so it is asked
+    of the link table: `id IN (links whose status matches)` reads the links
+    (a few hundred, or tens of thousands), never every series, and needs no
+    join on the queryset itself.
     """
+    statuses = list(statuses)
+    rule_statuses = [status for status in statuses if status in CodexStatus.ALL]
     condition = Q()
-    for status in statuses:
-        if status == ANY:
-            condition |= Q(codex_link__isnull=False)
-        elif status == MISSING:
-            condition |= Q(codex_link__isnull=True)
-        else:
-            condition |= Q(codex_status=status)
+    if ANY in statuses:
+        condition |= Q(pk__in=CodexLink.objects.values("series_id"))
+    elif rule_statuses:
+        matching = CodexLink.objects.alias(
+            status=codex_status_expression(link="", series="series")
+        ).filter(status__in=rule_statuses)
+        condition |= Q(pk__in=matching.values("series_id"))
+    if MISSING in statuses:
+        condition |= Q(codex_link__isnull=True)
     return queryset.filter(condition) if condition else queryset
 
 

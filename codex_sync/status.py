@@ -70,10 +70,21 @@ def codex_status(
     return CodexStatus.COMPLETE
 
 
-def codex_status_expression(link: str = "codex_link") -> Expression:
-    """The same rule over a Series queryset; NULL when the series has no link."""
-    local_volume = f"{link}__local_max_volume"
-    local_chapter = f"{link}__local_max_chapter"
+def codex_status_expression(link: str = "codex_link", series: str = "") -> Expression:
+    """The same rule as a database expression; NULL when the series has no link.
+
+    `link` and `series` are the paths from the queried model to each side,
+    "" for the model itself: the defaults read a Series queryset,
+    `link="", series="series"` a CodexLink queryset (where a link always exists).
+    """
+
+    def path(side: str, name: str) -> str:
+        return f"{side}__{name}" if side else name
+
+    local_volume = path(link, "local_max_volume")
+    local_chapter = path(link, "local_max_chapter")
+    highest_volume = path(series, "highest_volume")
+    highest_chapter = path(series, "highest_chapter")
 
     def comparable(ours: str, theirs: str) -> Q:
         return Q(**{f"{ours}__isnull": False, f"{theirs}__isnull": False})
@@ -82,19 +93,18 @@ def codex_status_expression(link: str = "codex_link") -> Expression:
         return comparable(ours, theirs) & Q(**{f"{theirs}__lt": F(ours)})
 
     return Case(
-        When(**{f"{link}__isnull": True}, then=Value(None)),
-        When(ignore_completion=True, then=Value(CodexStatus.IGNORED)),
+        When(**{f"{link or 'pk'}__isnull": True}, then=Value(None)),
+        When(**{path(series, "ignore_completion"): True}, then=Value(CodexStatus.IGNORED)),
         When(
-            behind("highest_volume", local_volume) | behind("highest_chapter", local_chapter),
+            behind(highest_volume, local_volume) | behind(highest_chapter, local_chapter),
             then=Value(CodexStatus.BEHIND),
         ),
         When(
-            comparable("highest_volume", local_volume)
-            | comparable("highest_chapter", local_chapter),
+            comparable(highest_volume, local_volume) | comparable(highest_chapter, local_chapter),
             then=Value(CodexStatus.COMPLETE),
         ),
         When(
-            Q(highest_volume__isnull=False) | Q(highest_chapter__isnull=False),
+            Q(**{f"{highest_volume}__isnull": False}) | Q(**{f"{highest_chapter}__isnull": False}),
             then=Value(CodexStatus.PRESENT),
         ),
         default=Value(CodexStatus.COMPLETE),

@@ -184,8 +184,8 @@ def series_queryset(
     `follower_id` is the signed-in visitor: "following" and the "followed"
     sort read their follows alone (none for an anonymous visitor).
 
-    `include_overlay=False` leaves the overlay to the caller unless a Codex
-    filter needs it: paginated pages add it to their 50 rows only (see
+    `include_overlay=False` leaves the overlay to the caller (a Codex filter
+    reads the link table in a subquery): paginated pages add it to their 50 rows only (see
     `feed.pagination.paginate(decorate=...)`), which is far cheaper than
     joining every row that is counted and sorted.
     """
@@ -203,10 +203,8 @@ def series_queryset(
     elif filters.has_releases is False:
         queryset = queryset.filter(release_count=0)
     if is_admin and filters.codex_statuses:
-        queryset = overlay.filter_by_codex_status(
-            overlay.with_codex(queryset), filters.codex_statuses
-        )
-    elif is_admin and include_overlay:
+        queryset = overlay.filter_by_codex_status(queryset, filters.codex_statuses)
+    if is_admin and include_overlay:
         queryset = overlay.with_codex(queryset)
     if filters.following:
         queryset = only_followed(queryset, follower_id)

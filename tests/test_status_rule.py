@@ -9,13 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codex_sync.models import CodexLink
-from codex_sync.overlay import with_codex
+from codex_sync.overlay import filter_by_codex_status, with_codex
 from codex_sync.status import (
     NO_GAP,
     CodexGap,
     CodexStatus,
     codex_gap,
     codex_status,
+    codex_status_expression,
     surfaced_beyond,
 )
 from feed.models import Series
@@ -109,6 +110,18 @@ def test_python_rule_and_sql_expression_agree(db, rows):
         )
     from_sql = dict(with_codex(Series.objects.all()).values_list("pk", "codex_status"))
     assert from_sql == expected
+    # The same rule read from the link's side (what the `codexStatus` filter asks).
+    from_links = dict(
+        CodexLink.objects.annotate(
+            status=codex_status_expression(link="", series="series")
+        ).values_list("series_id", "status")
+    )
+    assert from_links == expected
+    for wanted in CodexStatus.ALL:
+        filtered = set(
+            filter_by_codex_status(Series.objects.all(), [wanted]).values_list("pk", flat=True)
+        )
+        assert filtered == {pk for pk, value in expected.items() if value == wanted}
 
 
 # The gap rule, beside the status rule it must agree with.
