@@ -13,7 +13,7 @@ import csv
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
@@ -69,25 +69,34 @@ class ExportWriter(ABC):
 # ---------- JSON ----------
 
 
-def json_value(export_field: ExportField, value: Any) -> Any:
-    if value is None:
-        return None
-    kind = export_field.kind
-    if kind in (K.TEXT, K.URL):
-        return value or None
-    if kind is K.NUMBER:
-        return plain_number(value)
-    if kind is K.DATETIME:
-        return iso_timestamp(value)
-    if kind is K.TEXT_LIST:
-        return list(value)
-    if kind is K.SPANS:
-        return [{"start": plain_number(start), "end": plain_number(end)} for start, end in value]
+def _same(value: Any) -> Any:
     return value
 
 
-def _json_object(fields: Iterable[ExportField], item: Any) -> dict[str, Any]:
-    return {field.key: json_value(field, field.extract(item)) for field in fields}
+# Each kind's JSON form of a value that is not None.
+_JSON_FORMS: dict[ValueKind, Callable[[Any], Any]] = {
+    K.TEXT: lambda value: value or None,
+    K.URL: lambda value: value or None,
+    K.NUMBER: plain_number,
+    K.DATETIME: lambda value: iso_timestamp(value),
+    K.TEXT_LIST: list,
+    K.SPANS: lambda value: [
+        {"start": plain_number(start), "end": plain_number(end)} for start, end in value
+    ],
+}
+
+
+def _json_columns(fields: Iterable[ExportField]) -> list[tuple[str, Callable, Callable]]:
+    """(key, getter, JSON form) per field, looked up once per export rather than per value."""
+    return [(field.key, field.extract, _JSON_FORMS.get(field.kind, _same)) for field in fields]
+
+
+def _json_object(columns: list[tuple[str, Callable, Callable]], item: Any) -> dict[str, Any]:
+    row = {}
+    for key, extract, form in columns:
+        value = extract(item)
+        row[key] = None if value is None else form(value)
+    return row
 
 
 class JsonWriter(ExportWriter):
@@ -111,17 +120,19 @@ class JsonWriter(ExportWriter):
         # The preamble is dumped as an object, then reopened to stream the list into it.
         self.stream.write(self._dumps(preamble)[:-1] + f', "{items_key}": [')
         self._first = True
+        self._series_columns = _json_columns(self.selection.series)
+        self._release_columns = _json_columns(self.selection.releases)
 
     def write_series(self, series: Any, releases: Iterable[Any] | None = None) -> None:
-        item = _json_object(self.selection.series, series)
+        item = _json_object(self._series_columns, series)
         if releases is not None:
             item["releases"] = [
-                _json_object(self.selection.releases, release) for release in releases
+                _json_object(self._release_columns, release) for release in releases
             ]
         self._write_item(item)
 
     def write_release(self, release: Any) -> None:
-        self._write_item(_json_object(self.selection.releases, release))
+        self._write_item(_json_object(self._release_columns, release))
 
     def finish(self, row_count: int) -> None:
         self.stream.write(f'\n], "rowCount": {row_count}}}\n')
@@ -148,25 +159,16 @@ def _defuse(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
-def csv_cell(export_field: ExportField, value: Any) -> str:
-    if value is None:
-        return ""
-    kind = export_field.kind
-    if kind is K.TEXT:
-        return _defuse(value)
-    if kind is K.URL:
-        return value
-    if kind is K.NUMBER:
-        return str(plain_number(value))
-    if kind is K.DATETIME:
-        return iso_timestamp(value)
-    if kind is K.BOOLEAN:
-        return "true" if value else "false"
-    if kind is K.TEXT_LIST:
-        return _defuse(LIST_SEPARATOR.join(value))
-    if kind is K.SPANS:
-        return LIST_SEPARATOR.join(_span_text(start, end, "-") for start, end in value)
-    return str(value)
+# Each kind's CSV cell for a value that is not None.
+_CSV_CELLS: dict[ValueKind, Callable[[Any], str]] = {
+    K.TEXT: _defuse,
+    K.URL: _same,
+    K.NUMBER: lambda value: str(plain_number(value)),
+    K.DATETIME: lambda value: iso_timestamp(value),
+    K.BOOLEAN: lambda value: "true" if value else "false",
+    K.TEXT_LIST: lambda value: _defuse(LIST_SEPARATOR.join(value)),
+    K.SPANS: lambda value: LIST_SEPARATOR.join(_span_text(start, end, "-") for start, end in value),
+}
 
 
 def _span_text(start: float, end: float, dash: str) -> str:
@@ -187,6 +189,8 @@ class CsvWriter(ExportWriter):
         releases_only = header.export_type == ExportType.RELEASES
         self.fields = selection.releases if releases_only else selection.series
         self.writer = csv.writer(stream, lineterminator="\r\n")
+        # (getter, cell) per column, looked up once per export rather than per value.
+        self.columns = [(field.extract, _CSV_CELLS.get(field.kind, str)) for field in self.fields]
 
     def start(self) -> None:
         self.writer.writerow([field.key for field in self.fields])
@@ -201,7 +205,11 @@ class CsvWriter(ExportWriter):
         """Nothing to close: a CSV file ends with its last row."""
 
     def _row(self, item: Any) -> None:
-        self.writer.writerow([csv_cell(field, field.extract(item)) for field in self.fields])
+        cells = []
+        for extract, cell in self.columns:
+            value = extract(item)
+            cells.append("" if value is None else cell(value))
+        self.writer.writerow(cells)
 
 
 # ---------- Markdown ----------
