@@ -28,11 +28,12 @@ from typing import IO, Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.db import transaction
 
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesStatus
 from feed.resolution import ResolveSummary, retry_releases
 from feed.search import search_text_for, sort_title_for
+from tsundoku.db import insert_rows, update_rows
 
 # `IN (...)` chunk for loading existing ids and series; see feed.coverage.CHUNK.
 CHUNK = 900
@@ -286,7 +287,7 @@ class _Catalog:
         self._write_changed_series()
         self._write_new_series()
         if self._added_ids:
-            _insert_rows(self._added_ids)
+            insert_rows(self._added_ids)
             self._added_ids.clear()
 
     def _write_changed_series(self) -> None:
@@ -298,7 +299,7 @@ class _Catalog:
                 names |= {"search_text", "sort_title"}
             by_fields[frozenset(names)].append(series)
         for names, rows in by_fields.items():
-            _update_rows(rows, sorted(names))
+            update_rows(rows, sorted(names))
         self._changed_fields.clear()
 
     def _write_new_series(self) -> None:
@@ -309,7 +310,7 @@ class _Catalog:
         rows = [self.series[key] for key in placeholders]
         for series in rows:
             _set_search_fields(series)
-        _insert_rows(rows)
+        insert_rows(rows)
         new_ids: list[ExternalId] = []
         for placeholder, series in zip(placeholders, rows, strict=True):
             # From now on the series is known by its id, like any other.
@@ -319,66 +320,7 @@ class _Catalog:
                 row.series_id = series.pk
                 self.series_id_by_external_id[(row.provider, row.external_id)] = series.pk
                 new_ids.append(row)
-        _insert_rows(new_ids)
-
-
-def _insert_rows(objects: list[Series] | list[ExternalId]) -> None:
-    """INSERT the objects, many rows a statement, and set the id each one got.
-
-    What `bulk_create` does, without its per-value compilation (most of an
-    import's time at 100k rows): values go through each field's own
-    `get_db_prep_save`, so JSON and dates are stored exactly as the ORM would.
-    `RETURNING` hands the ids back in insertion order (SQLite ≥ 3.35, PostgreSQL).
-    """
-    if not objects:
-        return
-    meta = objects[0]._meta
-    database = connections[DEFAULT_DB_ALIAS]  # not the proxy: read once per value below
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    prepare = [(field.attname, field.get_db_prep_save) for field in fields]
-    quote = database.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    row = f"({', '.join(['%s'] * len(fields))})"
-    per_statement = database.ops.bulk_batch_size(fields, objects)
-    with database.cursor() as cursor:
-        for offset in range(0, len(objects), per_statement):
-            chunk = objects[offset : offset + per_statement]
-            params = [
-                prep(getattr(obj, attname), database) for obj in chunk for attname, prep in prepare
-            ]
-            cursor.execute(
-                f"INSERT INTO {quote(meta.db_table)} ({columns}) "
-                f"VALUES {', '.join([row] * len(chunk))} RETURNING {quote(meta.pk.column)}",
-                params,
-            )
-            for obj, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = database.alias
-
-
-def _update_rows(rows: list[Series], names: list[str]) -> None:
-    """Write `names` of each series: one `UPDATE … WHERE id = ?`, executed for every row.
-
-    `bulk_update` builds one CASE expression per field over the whole batch,
-    which costs far more in Python than the database spends on the rows.
-    """
-    fields = [Series._meta.get_field(name) for name in names]
-    quote = connection.ops.quote_name
-    assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
-    statement = f"UPDATE {quote(Series._meta.db_table)} SET {assignments} WHERE id = %s"
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            statement,
-            [
-                [
-                    field.get_db_prep_save(getattr(series, field.attname), connection)
-                    for field in fields
-                ]
-                + [series.pk]
-                for series in rows
-            ],
-        )
+        insert_rows(new_ids)
 
 
 def _set_search_fields(series: Series) -> None:
