@@ -26,7 +26,7 @@ def drop_search_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feed', '0003_external_id_folded_index'),
+        ('feed', '0004_discovery_depth'),
     ]
 
     operations = [
