@@ -125,3 +125,28 @@ def queued(monkeypatch) -> list[tuple]:
         "codex_sync.tasks.async_task", lambda *args, **kwargs: calls.append((args, kwargs))
     )
     return calls
+
+
+@pytest.fixture
+def reader(django_user_model):
+    """A signed-in user who is not staff: the read tier with an account."""
+    return django_user_model.objects.create_user(username="reader", password="pw-reader-1")
+
+
+@pytest.fixture
+def reader_client(reader):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(reader)
+    return client
+
+
+@pytest.fixture
+def queued_source_runs(monkeypatch) -> list[tuple]:
+    """Record what the Sources page hands to django-q instead of queueing it."""
+    calls: list[tuple] = []
+    monkeypatch.setattr(
+        "feed.tasks.async_task", lambda func, *args, **options: calls.append((func, args))
+    )
+    return calls

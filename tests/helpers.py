@@ -145,3 +145,33 @@ def log_in(page, username: str = ADMIN_USERNAME, password: str = ADMIN_PASSWORD)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.locator(".site-account__user").filter(has_text=username).wait_for()
+
+
+def nyaa_rss(*items: tuple) -> bytes:
+    """A minimal Nyaa RSS document of `(post id, title)` or `(post id, title, size)` items."""
+    body = "".join(
+        f"<item><title>{item[1]}</title>"
+        f"<link>https://nyaa.si/download/{item[0]}.torrent</link>"
+        f"<guid>https://nyaa.si/view/{item[0]}</guid>"
+        "<pubDate>Mon, 18 May 2026 23:34:56 -0000</pubDate>"
+        f"<nyaa:infoHash>{item[0]:0>40}</nyaa:infoHash>"
+        f"<nyaa:size>{item[2] if len(item) > 2 else '1.0 GiB'}</nyaa:size></item>"
+        for item in items
+    )
+    return (
+        '<rss xmlns:nyaa="https://nyaa.si/xmlns/nyaa" version="2.0"><channel>'
+        f"{body}</channel></rss>"
+    ).encode()
+
+
+def assert_envelope(response, status: int, code: str) -> dict:
+    """The API's error envelope, with this status and code, and no secret in it."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["error"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    assert set(body) <= {"error", "message", "details"}
+    for secret in (ADMIN_TOKEN, READ_KEY, CODEX_KEY):
+        assert secret not in response.content.decode()
+    return body

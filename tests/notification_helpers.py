@@ -57,20 +57,3 @@ def json_webhook() -> Iterator[Webhook]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-def nyaa_rss(*items: tuple[str, str]) -> bytes:
-    """A minimal Nyaa document of `(post id, title)` items."""
-    body = "".join(
-        f"<item><title>{title}</title>"
-        f"<link>https://nyaa.si/download/{post}.torrent</link>"
-        f"<guid>https://nyaa.si/view/{post}</guid>"
-        f"<pubDate>Mon, 18 May 2026 23:34:56 -0000</pubDate>"
-        f"<nyaa:infoHash>{post:0>40}</nyaa:infoHash>"
-        f"<nyaa:size>1.0 GiB</nyaa:size></item>"
-        for post, title in items
-    )
-    return (
-        '<rss xmlns:nyaa="https://nyaa.si/xmlns/nyaa" version="2.0"><channel>'
-        f"{body}</channel></rss>"
-    ).encode()

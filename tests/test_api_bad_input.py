@@ -10,20 +10,11 @@ from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from feed.models import Release
-from tests.helpers import ADMIN_TOKEN
+from tests.helpers import ADMIN_TOKEN, assert_envelope
 
 pytestmark = pytest.mark.django_db
 
 BEYOND_INT64 = 2**63
-
-
-def assert_envelope(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["error"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    return body
 
 
 @pytest.mark.parametrize(

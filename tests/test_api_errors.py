@@ -7,21 +7,9 @@ from unittest import mock
 import pytest
 from django.db import OperationalError
 
-from tests.helpers import ADMIN_TOKEN, CODEX_KEY, READ_KEY
+from tests.helpers import assert_envelope
 
 pytestmark = pytest.mark.django_db
-
-
-def assert_envelope(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["error"] == code
-    assert isinstance(body["message"], str) and body["message"]
-    assert set(body) <= {"error", "message", "details"}
-    for secret in (ADMIN_TOKEN, READ_KEY, CODEX_KEY):
-        assert secret not in response.content.decode()
-    return body
 
 
 def test_unknown_series_is_not_found(api_client):

@@ -13,18 +13,6 @@ from follows.models import Follow
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def reader(django_user_model):
-    return django_user_model.objects.create_user(username="reader", password="pw-reader-1")
-
-
-@pytest.fixture
-def reader_client(reader) -> Client:
-    client = Client()
-    client.force_login(reader)
-    return client
-
-
 def feed_titles(client: Client, **params) -> list[str]:
     html = client.get("/", {"sort": "title", **params}).content.decode()
     return [

@@ -12,7 +12,8 @@ from feed.tasks import poll_source_task
 from follows.models import FeedToken, Follow
 from notifications.models import NotificationEvent, NotificationTarget
 from notifications.tasks import digest_task
-from tests.notification_helpers import json_webhook, nyaa_rss
+from tests.helpers import nyaa_rss
+from tests.notification_helpers import json_webhook
 from tsundoku.config import SourceConfig
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]

@@ -10,6 +10,7 @@ from responses import matchers
 from feed.models import MatchMethod, Release, Resolution, SourceState
 from feed.polling import PollSummary, ingest_document, poll_source
 from feed.resolution import link_release
+from tests.helpers import nyaa_rss
 from tsundoku.config import SourceConfig
 from tsundoku.http import USER_AGENT
 
@@ -24,23 +25,6 @@ SAKURA_TRICK_03 = "1706640"  # "[Lazy Lily] Sakura Trick Volume 03.zip" in the s
 @pytest.fixture
 def ingestion(tsundoku_config):
     tsundoku_config(ingestion={"timeout_seconds": 7.5, "max_retries": 2})
-
-
-def rss(*items: tuple[str, str, str]) -> bytes:
-    """A minimal Nyaa document of `(post id, title, size)` items."""
-    body = "".join(
-        f"<item><title>{title}</title>"
-        f"<link>https://nyaa.si/download/{post}.torrent</link>"
-        f"<guid>https://nyaa.si/view/{post}</guid>"
-        f"<pubDate>Mon, 18 May 2026 23:34:56 -0000</pubDate>"
-        f"<nyaa:infoHash>{post:0>40}</nyaa:infoHash>"
-        f"<nyaa:size>{size}</nyaa:size></item>"
-        for post, title, size in items
-    )
-    return (
-        '<rss xmlns:nyaa="https://nyaa.si/xmlns/nyaa" version="2.0"><channel>'
-        f"{body}</channel></rss>"
-    ).encode()
 
 
 @responses.activate
@@ -130,7 +114,7 @@ def test_a_malformed_document_records_the_error_and_changes_nothing(db, ingestio
 @responses.activate
 def test_a_successful_poll_records_its_summary_and_clears_the_last_error(db, ingestion):
     SourceState.objects.create(name=SOURCE.name, last_error="earlier outage")
-    responses.get(FEED_URL, body=rss(("1", "Some Series v01", "1 MiB")))
+    responses.get(FEED_URL, body=nyaa_rss(("1", "Some Series v01", "1 MiB")))
 
     poll_source(SOURCE)
 
@@ -142,7 +126,7 @@ def test_a_successful_poll_records_its_summary_and_clears_the_last_error(db, ing
 
 def test_ingesting_stores_source_fields_and_spans(db):
     ingest_document(
-        rss(("77", "Some Series v01-05 c010 (Digital).cbz", "1.5 GiB")), source_name="s"
+        nyaa_rss(("77", "Some Series v01-05 c010 (Digital).cbz", "1.5 GiB")), source_name="s"
     )
 
     release = Release.objects.get()
@@ -185,13 +169,13 @@ def test_re_polling_is_idempotent_and_keeps_the_resolution(db, make_series, nyaa
 
 def test_re_polling_updates_source_fields_and_the_linked_series_coverage(db, make_series):
     series = make_series("Some Series")
-    ingest_document(rss(("9", "Some Series v01", "1 MiB")), source_name="first")
+    ingest_document(nyaa_rss(("9", "Some Series v01", "1 MiB")), source_name="first")
     release = Release.objects.get()
     assert release.series == series
     observed_at = release.observed_at
 
     summary = ingest_document(
-        rss(("9", "Some Series v01-02 (fixed)", "2 MiB")), source_name="second"
+        nyaa_rss(("9", "Some Series v01-02 (fixed)", "2 MiB")), source_name="second"
     )
 
     assert (summary.new, summary.updated) == (0, 1)
@@ -209,7 +193,8 @@ def test_re_polling_updates_source_fields_and_the_linked_series_coverage(db, mak
 
 def test_a_post_listed_twice_in_one_document_is_stored_once(db):
     summary = ingest_document(
-        rss(("5", "Some Series v01", "1 MiB"), ("5", "Some Series v01", "1 MiB")), source_name="s"
+        nyaa_rss(("5", "Some Series v01", "1 MiB"), ("5", "Some Series v01", "1 MiB")),
+        source_name="s",
     )
 
     assert (summary.fetched, summary.new) == (2, 1)
@@ -217,7 +202,7 @@ def test_a_post_listed_twice_in_one_document_is_stored_once(db):
 
 
 def test_malformed_items_are_counted_as_skipped(db):
-    document = rss(("1", "Good v01", "1 MiB"), ("2", "Bad size v01", "lots"))
+    document = nyaa_rss(("1", "Good v01", "1 MiB"), ("2", "Bad size v01", "lots"))
 
     summary = ingest_document(document, source_name="s")
 

@@ -38,15 +38,6 @@ def sources(settings):
     return (LIT, OFF)
 
 
-@pytest.fixture
-def queued(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(
-        "feed.tasks.async_task", lambda func, *args, **options: calls.append((func, args))
-    )
-    return calls
-
-
 def run_url(name: str) -> str:
     return reverse("feed:source-run", args=[name])
 
@@ -60,7 +51,7 @@ def test_anonymous_readers_are_sent_to_log_in(client, db, sources, name):
 
 
 def test_signed_in_non_admins_are_refused_everything(
-    client, django_user_model, sources, queued, make_series
+    client, django_user_model, sources, queued_source_runs, make_series
 ):
     client.force_login(django_user_model.objects.create_user("reader", password="pw-123456"))
     series = make_series("Frieren")
@@ -69,16 +60,18 @@ def test_signed_in_non_admins_are_refused_everything(
     assert client.get(reverse("feed:sources-status")).status_code == 403
     assert client.post(run_url("lit"), {"action": "poll"}).status_code == 403
     assert client.post(reverse("feed:series-search", args=[series.pk])).status_code == 403
-    assert queued == []
+    assert queued_source_runs == []
     assert (
         "Search sources now"
         not in client.get(reverse("feed:detail", args=[series.pk])).content.decode()
     )
 
 
-def test_anonymous_posts_are_refused(client, db, sources, queued):
+def test_anonymous_posts_are_refused(client, db, sources, queued_source_runs):
     assert client.post(run_url("lit"), {"action": "backfill"}).status_code == 403
-    assert queued == [] and not SourceState.objects.filter(running_action__gt="").exists()
+    assert (
+        queued_source_runs == [] and not SourceState.objects.filter(running_action__gt="").exists()
+    )
 
 
 def test_the_page_shows_every_source_its_last_poll_counts_next_run_and_history(
@@ -140,18 +133,20 @@ def test_status_json_reports_the_running_backfill(admin_client, sources):
     assert body["sources"][1]["running"] is None
 
 
-def test_poll_now_queues_once_and_a_second_click_is_skipped(admin_client, sources, queued):
+def test_poll_now_queues_once_and_a_second_click_is_skipped(
+    admin_client, sources, queued_source_runs
+):
     first = admin_client.post(run_url("lit"), {"action": "poll"}, follow=True)
     second = admin_client.post(run_url("lit"), {"action": "poll"}, follow=True)
 
-    assert queued == [("feed.tasks.source_run_task", ("lit", "poll", 10))]
+    assert queued_source_runs == [("feed.tasks.source_run_task", ("lit", "poll", 10))]
     assert "Poll of lit queued" in first.content.decode()
     assert "already being polled or backfilled" in second.content.decode()
     assert SourceState.objects.get(name="lit").running_action == "poll"
 
 
 def test_backfill_queues_with_its_page_count_and_bad_input_is_refused(
-    admin_client, sources, queued
+    admin_client, sources, queued_source_runs
 ):
     bad = admin_client.post(run_url("lit"), {"action": "backfill", "pages": "0"}, follow=True)
     words = admin_client.post(run_url("lit"), {"action": "backfill", "pages": "ten"}, follow=True)
@@ -164,20 +159,20 @@ def test_backfill_queues_with_its_page_count_and_bad_input_is_refused(
     assert "unknown source &#x27;nope&#x27;" in unknown.content.decode()
     assert "Unknown action" in odd.content.decode()
     assert "Backfill of 3 pages of lit queued" in good.content.decode()
-    assert queued == [("feed.tasks.source_run_task", ("lit", "backfill", 3))]
+    assert queued_source_runs == [("feed.tasks.source_run_task", ("lit", "backfill", 3))]
     assert SourceState.objects.get(name="lit").progress == {"pages_done": 0, "pages_total": 3}
 
 
 @responses.activate
 def test_the_queued_poll_runs_records_history_and_frees_the_source(
-    admin_client, sources, queued, tsundoku_config
+    admin_client, sources, queued_source_runs, tsundoku_config
 ):
     tsundoku_config(ingestion={"max_retries": 0})
     responses.get(FEED_URL, body=rss("https://nyaa.test", ("2111533", "ReZero v01")))
     responses.get("https://nyaa.test/view/2111533", body=nyaa_page("nyaa_detail_single_file.html"))
     admin_client.post(run_url("lit"), {"action": "poll"})
 
-    result = source_run_task(*queued[0][1])
+    result = source_run_task(*queued_source_runs[0][1])
 
     state = SourceState.objects.get(name="lit")
     assert (result["new"], result["enriched"]) == (1, 1)
@@ -186,10 +181,12 @@ def test_the_queued_poll_runs_records_history_and_frees_the_source(
     assert state.last_summary["enriched"] == 1
     assert state.progress == {"details_done": 1, "details_total": 1}
     assert admin_client.post(run_url("lit"), {"action": "poll"}).status_code == 302
-    assert len(queued) == 2
+    assert len(queued_source_runs) == 2
 
 
-def test_a_claim_is_freed_even_when_the_run_crashes(admin_client, sources, queued, monkeypatch):
+def test_a_claim_is_freed_even_when_the_run_crashes(
+    admin_client, sources, queued_source_runs, monkeypatch
+):
     admin_client.post(run_url("lit"), {"action": "poll"})
 
     def explode(source, **options):
@@ -202,14 +199,16 @@ def test_a_claim_is_freed_even_when_the_run_crashes(admin_client, sources, queue
     assert SourceState.objects.get(name="lit").running_action == ""
 
 
-def test_series_search_is_queued_from_the_series_page(admin_client, sources, queued, make_series):
+def test_series_search_is_queued_from_the_series_page(
+    admin_client, sources, queued_source_runs, make_series
+):
     series = make_series("Frieren", alternate_titles=["Sousou no Frieren"])
 
     page = admin_client.get(reverse("feed:detail", args=[series.pk])).content.decode()
     response = admin_client.post(reverse("feed:series-search", args=[series.pk]), follow=True)
 
     assert "Search sources now" in page
-    assert queued == [("feed.tasks.series_search_task", (series.pk,))]
+    assert queued_source_runs == [("feed.tasks.series_search_task", (series.pk,))]
     assert "Searching 1 source for “Frieren”, “Sousou no Frieren”" in response.content.decode()
 
 

@@ -6,7 +6,6 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from codex_sync.models import CodexLink, ConnectionStatus
@@ -16,18 +15,6 @@ from follows.models import FeedToken, Follow
 from follows.wanted import gap_coverage, numbers_in
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def reader(django_user_model):
-    return django_user_model.objects.create_user(username="reader", password="pw-reader-1")
-
-
-@pytest.fixture
-def reader_client(reader) -> Client:
-    client = Client()
-    client.force_login(reader)
-    return client
 
 
 def add_release(

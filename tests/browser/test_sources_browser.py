@@ -14,16 +14,7 @@ from tsundoku.config import SourceConfig
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def queued(monkeypatch) -> list[tuple]:
-    calls: list[tuple] = []
-    monkeypatch.setattr(
-        "feed.tasks.async_task", lambda func, *args, **options: calls.append((func, args))
-    )
-    return calls
-
-
-def test_poll_now_shows_progress_then_the_finished_run(admin_page, settings, queued):
+def test_poll_now_shows_progress_then_the_finished_run(admin_page, settings, queued_source_runs):
     from playwright.sync_api import expect
 
     with running_nyaa() as site:
@@ -47,10 +38,10 @@ def test_poll_now_shows_progress_then_the_finished_run(admin_page, settings, que
         expect(page.get_by_text("Poll of local-nyaa queued")).to_be_visible()
         expect(page.locator("[data-source-progress]")).to_have_text(re.compile("Poll running"))
         expect(page.get_by_role("button", name="Poll now local-nyaa")).to_be_disabled()
-        assert queued == [("feed.tasks.source_run_task", ("local-nyaa", "poll", 10))]
+        assert queued_source_runs == [("feed.tasks.source_run_task", ("local-nyaa", "poll", 10))]
 
         # The worker runs the queued poll; the page notices and reloads on its own.
-        source_run_task(*queued[0][1])
+        source_run_task(*queued_source_runs[0][1])
 
         history = page.get_by_role("table", name=re.compile("Recent runs of local-nyaa"))
         expect(history).to_be_visible()
