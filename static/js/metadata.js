@@ -11,8 +11,6 @@
   if (!page || !progress || page.getAttribute("data-running") !== "true") {
     return;
   }
-  var statusUrl = page.getAttribute("data-status-url");
-  var POLL_MS = 2000;
 
   function describe(running) {
     var text = "Refresh " + running.outcome + (running.phase ? ": " + running.phase : "");
@@ -24,24 +22,11 @@
     return text + "…";
   }
 
-  function poll() {
-    fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (status) {
-        if (status.running) {
-          progress.hidden = false;
-          progress.textContent = describe(status.running);
-          window.setTimeout(poll, POLL_MS);
-        } else {
-          window.location.reload();
-        }
-      })
-      .catch(function () {
-        window.setTimeout(poll, POLL_MS * 2);
-      });
-  }
-
-  window.setTimeout(poll, POLL_MS);
+  window.tsundokuFollowRun(page.getAttribute("data-status-url"), function (status) {
+    if (status.running) {
+      progress.hidden = false;
+      progress.textContent = describe(status.running);
+    }
+    return Boolean(status.running);
+  });
 })();

@@ -11,8 +11,6 @@
   if (!page || page.getAttribute("data-running") === "") {
     return;
   }
-  var statusUrl = page.getAttribute("data-status-url");
-  var POLL_MS = 2000;
 
   function describe(running) {
     var text = running.action.charAt(0).toUpperCase() + running.action.slice(1) + " running";
@@ -27,34 +25,19 @@
     return text + "…";
   }
 
-  function poll() {
-    fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.json();
-      })
-      .then(function (status) {
-        var anyRunning = false;
-        status.sources.forEach(function (source) {
-          var card = page.querySelector('[data-source="' + CSS.escape(source.name) + '"]');
-          var progress = card && card.querySelector("[data-source-progress]");
-          if (source.running) {
-            anyRunning = true;
-            if (progress) {
-              progress.hidden = false;
-              progress.textContent = describe(source.running);
-            }
-          }
-        });
-        if (anyRunning) {
-          window.setTimeout(poll, POLL_MS);
-        } else {
-          window.location.reload();
+  window.tsundokuFollowRun(page.getAttribute("data-status-url"), function (status) {
+    var anyRunning = false;
+    status.sources.forEach(function (source) {
+      var card = page.querySelector('[data-source="' + CSS.escape(source.name) + '"]');
+      var progress = card && card.querySelector("[data-source-progress]");
+      if (source.running) {
+        anyRunning = true;
+        if (progress) {
+          progress.hidden = false;
+          progress.textContent = describe(source.running);
         }
-      })
-      .catch(function () {
-        window.setTimeout(poll, POLL_MS * 2);
-      });
-  }
-
-  window.setTimeout(poll, POLL_MS);
+      }
+    });
+    return anyRunning;
+  });
 })();

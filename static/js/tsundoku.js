@@ -17,3 +17,30 @@
     narrow.addEventListener("change", sync);
   }
 })();
+
+// Pages that follow a background run (a dump refresh, a source poll) share
+// one loop: fetch the page's status.json every two seconds and hand it to
+// `render`, which shows progress and returns true while something still
+// runs; once nothing does, reload so the page shows the finished result.
+// A failed fetch waits twice as long and tries again.
+window.tsundokuFollowRun = function (statusUrl, render) {
+  "use strict";
+  var POLL_MS = 2000;
+  function poll() {
+    fetch(statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json();
+      })
+      .then(function (status) {
+        if (render(status)) {
+          window.setTimeout(poll, POLL_MS);
+        } else {
+          window.location.reload();
+        }
+      })
+      .catch(function () {
+        window.setTimeout(poll, POLL_MS * 2);
+      });
+  }
+  window.setTimeout(poll, POLL_MS);
+};
