@@ -12,7 +12,7 @@ and "sort by when followed" read the visitor's own follows only
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import F, Q, QuerySet
@@ -49,6 +49,14 @@ MAX_QUERY_LENGTH = 200
 # record created that has no release linked (any more).
 SCOPES = ("discovered", "all")
 DISCOVERED = Q(release_count__gt=0) | ~Q(origin=SeriesOrigin.PROVIDER)
+
+
+class InvalidFilter(ValueError):
+    """A filter value outside what its parameter allows (`parse_filters(strict=True)`)."""
+
+    def __init__(self, parameter: str, value: str, allowed: Iterable[str]) -> None:
+        self.parameter = parameter
+        super().__init__(f"{parameter}: {value!r} is not one of {', '.join(allowed)}.")
 
 
 def _as_list(params: Mapping, key: str) -> list[str]:
@@ -137,28 +145,58 @@ def overlay_for(
     return decorate
 
 
-def parse_filters(params: Mapping, *, is_admin: bool, can_follow: bool = False) -> SeriesFilters:
+def _known(
+    values: list[str], allowed: Iterable[str], parameter: str, *, strict: bool
+) -> tuple[str, ...]:
+    """The allowed values; a strict caller gets `InvalidFilter` for the first that is not."""
+    allowed = tuple(allowed)
+    if strict:
+        for value in values:
+            if value not in allowed:
+                raise InvalidFilter(parameter, value, allowed)
+    return tuple(value for value in values if value in allowed)
+
+
+def parse_filters(
+    params: Mapping, *, is_admin: bool, can_follow: bool = False, strict: bool = False
+) -> SeriesFilters:
     """Read feed filters from query parameters (camelCase or snake_case).
 
     `can_follow` (a signed-in visitor on a page) admits "following" and the
     "followed" sort; otherwise they are dropped like an unknown value.
+
+    Lenient by default: pages drop an unknown value, so a stale link never
+    fails a person. `strict=True` (the API) raises `InvalidFilter` instead,
+    naming the parameter and its allowed values, so a client's typo is an
+    answer and not a silently different list.
     """
-    kinds = tuple(k for k in _as_list(params, "kind") if k in SeriesKind.values)
-    statuses = tuple(s for s in _as_list(params, "status") if s in SeriesStatus.values)
-    has_releases = _as_bool(params.get("hasReleases", params.get("has_releases")))
-    sort = str(params.get("sort") or "last_release")
-    sort = SORT_ALIASES.get(sort, sort)
+    kinds = _known(_as_list(params, "kind"), SeriesKind.values, "kind", strict=strict)
+    statuses = _known(_as_list(params, "status"), SeriesStatus.values, "status", strict=strict)
+    raw_has_releases = params.get("hasReleases", params.get("has_releases"))
+    has_releases = _as_bool(raw_has_releases)
+    if strict and raw_has_releases not in (None, "") and has_releases is None:
+        raise InvalidFilter("hasReleases", str(raw_has_releases), ("true", "false"))
+    raw_sort = str(params.get("sort") or "last_release")
+    sort = SORT_ALIASES.get(raw_sort, raw_sort)
     if sort not in SORTS and not (can_follow and sort == FOLLOWED_SORT):
+        if strict:
+            raise InvalidFilter("sort", raw_sort, (*SORTS, *SORT_ALIASES))
         sort = "last_release"
     order = str(params.get("order") or DEFAULT_ORDER.get(sort, "desc")).lower()
     if order not in {"asc", "desc"}:
+        if strict:
+            raise InvalidFilter("order", str(params.get("order")), ("asc", "desc"))
         order = DEFAULT_ORDER.get(sort, "desc")
     codex_statuses: tuple[str, ...] = ()
     if is_admin:
         # Admin-only: for anyone else the parameter is silently ignored.
-        codex_statuses = tuple(overlay.parse_codex_statuses(_as_list(params, "codexStatus")))
+        wanted = [value.lower() for value in _as_list(params, "codexStatus")]
+        _known(wanted, overlay.FILTER_VALUES, "codexStatus", strict=strict)
+        codex_statuses = tuple(overlay.parse_codex_statuses(wanted))
     query = str(params.get("q") or "").strip()[:MAX_QUERY_LENGTH]
     scope = str(params.get("scope") or "discovered")
+    if strict and scope not in SCOPES:
+        raise InvalidFilter("scope", scope, SCOPES)
     return SeriesFilters(
         q=query,
         kinds=kinds,

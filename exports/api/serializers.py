@@ -7,10 +7,19 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exports.fields import PRESET_LABELS
+from exports.pipeline import FILTER_KEYS
 from exports.models import ExportFormat, ExportJob, ExportStatus, ExportType
 from tsundoku.api.serializers import EpochSecondsField
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "properties": {key: {"type": "string"} for key in FILTER_KEYS},
+        # An unknown key is a 400 naming the known ones, so the schema says so too.
+        "additionalProperties": False,
+    }
+)
 class ExportFiltersField(serializers.JSONField):
     """The feed's filters as an object: `{"kind": "manga", "codexStatus": "behind", …}`."""
 

@@ -191,15 +191,24 @@ class ExternalIdRef:
     external_id: str
 
 
+# What `ExternalIdRefField` accepts, for the schema: "provider:id", both parts
+# non-blank, no comma (the GET form splits its values on commas, so an entry
+# with one could not be said there) and no NUL (DRF refuses NUL in any text).
+EXTERNAL_ID_REF_PATTERN = r"^[^:,\x00]*[^:,\s\x00][^:,\x00]*:[^,\x00]*[^,\s\x00][^,\x00]*$"
+
+
+@extend_schema_field({"type": "string", "pattern": EXTERNAL_ID_REF_PATTERN})
 class ExternalIdRefField(serializers.CharField):
     """`"provider:id"` → `ExternalIdRef`, with provider aliases normalised."""
 
-    default_error_messages = {"format": 'Expected "provider:id", e.g. "anilist:30002".'}
+    default_error_messages = {
+        "format": 'Expected "provider:id" without commas, e.g. "anilist:30002".'
+    }
 
     def to_internal_value(self, data) -> ExternalIdRef:
         text = super().to_internal_value(data)
         provider, separator, external_id = text.partition(":")
-        if not separator or not provider.strip() or not external_id.strip():
+        if not separator or not provider.strip() or not external_id.strip() or "," in text:
             self.fail("format")
         # Unknown providers are not an error: the plugin passes names it cannot
         # map through verbatim, and such an entry simply matches nothing.
@@ -333,12 +342,16 @@ class ReleaseSerializer(serializers.Serializer):
 class ReleaseListQuerySerializer(serializers.Serializer):
     status = serializers.CharField(
         required=False,
+        # Blank means "no filter", as an absent parameter does.
+        allow_blank=True,
         help_text=f"Comma-separated resolutions: {', '.join(Resolution.values)}.",
     )
     seriesId = serializers.IntegerField(required=False, min_value=1)
     sort = serializers.ChoiceField(
         choices=["observed", "useful"],
         default="observed",
+        # Blank means the default, as an absent parameter does.
+        allow_blank=True,
         help_text="observed: newest first; useful: not remade, trusted, most seeders, newest.",
     )
     page = serializers.IntegerField(min_value=1, default=1, help_text="1-based.")

@@ -46,17 +46,29 @@ from feed.api.serializers import (
     StatsSerializer,
 )
 from feed.external_ids import normalize_provider
-from feed.models import ExternalId, Release, Resolution, Series, SourceState
+from feed.models import (
+    ExternalId,
+    Release,
+    Resolution,
+    Series,
+    SeriesKind,
+    SeriesStatus,
+    SourceState,
+)
 from feed.pagination import paginate
 from feed.queries import (
+    MAX_QUERY_LENGTH,
     SCOPES,
+    SORT_ALIASES,
     SORTS,
+    InvalidFilter,
     overlay_for,
     parse_filters,
     releases_by_usefulness,
     series_queryset,
 )
 from tsundoku.access import IsAdmin, ReadTier, is_admin
+from tsundoku.api.errors import BadRequest
 from tsundoku.api.responses import (
     ADMIN_ERRORS,
     BAD_REQUEST,
@@ -68,9 +80,22 @@ from tsundoku.api.serializers import epoch_seconds
 from tsundoku.api.validation import validated
 
 SERIES_FILTER_PARAMETERS = [
-    OpenApiParameter("q", str, description="Every word must appear in a title."),
-    OpenApiParameter("kind", str, description="Comma-separated kinds (manga, manhwa, …)."),
-    OpenApiParameter("status", str, description="Comma-separated publication statuses."),
+    OpenApiParameter(
+        "q",
+        str,
+        description=f"Every word must appear in a title; cut to {MAX_QUERY_LENGTH} characters.",
+    ),
+    # Lists are comma-separated (`kind=manga,manhwa`); an unknown value is a
+    # 400 naming the allowed ones, never a silently different list.
+    OpenApiParameter("kind", str, many=True, explode=False, enum=list(SeriesKind.values)),
+    OpenApiParameter(
+        "status",
+        str,
+        many=True,
+        explode=False,
+        enum=list(SeriesStatus.values),
+        description="Publication statuses.",
+    ),
     OpenApiParameter("hasReleases", bool),
     OpenApiParameter(
         "scope",
@@ -80,13 +105,20 @@ SERIES_FILTER_PARAMETERS = [
         "or were added by the admin; all: the whole catalog, including series a metadata "
         "provider described that no release links to any more.",
     ),
-    OpenApiParameter("sort", str, enum=list(SORTS)),
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=[*SORTS, *SORT_ALIASES],
+        description="The camelCase names are aliases of the snake_case ones.",
+    ),
     OpenApiParameter("order", str, enum=["asc", "desc"]),
     OpenApiParameter(
         "codexStatus",
         str,
-        description="Admin only (ignored otherwise): comma-separated "
-        f"{', '.join(overlay.FILTER_VALUES)}.",
+        many=True,
+        explode=False,
+        enum=list(overlay.FILTER_VALUES),
+        description="Admin only (ignored otherwise).",
     ),
 ]
 
@@ -110,7 +142,10 @@ class SeriesListView(APIView):
     def get(self, request: Request) -> Response:
         paging = validated(SeriesListQuerySerializer, request.query_params)
         admin = is_admin(request)
-        filters = parse_filters(request.query_params, is_admin=admin)
+        try:
+            filters = parse_filters(request.query_params, is_admin=admin, strict=True)
+        except InvalidFilter as exc:
+            raise BadRequest(str(exc)) from exc
         page = paginate(
             series_queryset(filters, is_admin=admin, include_overlay=False),
             paging["page"],
