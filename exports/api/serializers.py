@@ -7,8 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from exports.fields import PRESET_LABELS
-from exports.pipeline import FILTER_KEYS
 from exports.models import ExportFormat, ExportJob, ExportStatus, ExportType
+from exports.pipeline import FILTER_KEYS
 from tsundoku.api.serializers import EpochSecondsField
 
 
