@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from tests.helpers import READ_KEY
+from tests.helpers import ADMIN_TOKEN, READ_KEY
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,6 +34,29 @@ def test_wrong_bearer_tokens_are_throttled_after_twenty_a_minute(api_client):
     response = api_client.get("/api/v1/releases")
     assert response.json()["error"] == "rate_limited"
     assert int(response["Retry-After"]) > 0
+
+
+def test_wrong_bearer_tokens_on_pages_are_throttled_by_the_same_rule(client, api_client):
+    wrong = {"HTTP_AUTHORIZATION": "Bearer guess-0000000000"}
+    statuses = [client.get("/", **wrong).status_code for _ in range(21)]
+
+    assert statuses[:20] == [200] * 20  # the feed, as any reader sees it
+    assert statuses[20] == 429
+    refused = client.get("/", **wrong)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) > 0
+    assert "guess-0000000000" not in refused.content.decode()
+    # One count per address across pages and the API: the API is refused too.
+    api_client.credentials(**wrong)
+    assert api_client.get("/api/v1/releases").status_code == 429
+    # Without a bearer the page still answers.
+    assert client.get("/").status_code == 200
+
+
+def test_the_admin_token_on_pages_is_never_counted(client):
+    right = {"HTTP_AUTHORIZATION": f"Bearer {ADMIN_TOKEN}"}
+
+    assert [client.get("/", **right).status_code for _ in range(25)] == [200] * 25
 
 
 def test_the_right_token_and_tokenless_reads_are_never_counted(api_client, admin_api):

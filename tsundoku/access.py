@@ -18,6 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from rest_framework import authentication, exceptions, permissions, throttling
 
 
@@ -82,6 +83,12 @@ class AccessTierMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest):
+        # Pages honour the admin bearer too, so a wrong one is counted here by
+        # the API's own rule; the API counts its requests as it authenticates.
+        if not request.path.startswith("/api/"):
+            refused = _refuse_wrong_token(request)
+            if refused is not None:
+                return refused
         request.is_admin = is_admin(request)
         path = request.path
         gated = not path.startswith(self.OPEN_PREFIXES)
@@ -138,13 +145,25 @@ class WrongTokenThrottle(throttling.SimpleRateThrottle):
     rate = "20/min"
 
     def get_cache_key(self, request, view) -> str | None:
-        django_request = request._request
+        # A DRF request (the API) or a plain Django one (pages, via the middleware).
+        django_request = getattr(request, "_request", request)
         token = _bearer_token(django_request)
         if token is None or has_admin_token(django_request):
             return None
         if _matches(token, settings.TSUNDOKU.auth["api_key"]):
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def _refuse_wrong_token(request: HttpRequest) -> HttpResponse | None:
+    """A page's 429 + Retry-After once this address sent too many wrong bearer tokens."""
+    throttle = WrongTokenThrottle()
+    if throttle.allow_request(request, None):
+        return None
+    wait = max(1, round(throttle.wait() or 0))
+    response = render(request, "429.html", {"retry_after": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 class AdminTokenAuthentication(authentication.BaseAuthentication):

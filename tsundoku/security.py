@@ -3,7 +3,9 @@
 Brute force: DRF's throttle machinery (`SimpleRateThrottle`, the cache-backed
 rate limiter DRF already ships) counts wrong admin bearer tokens per client
 address (`tsundoku.access.WrongTokenThrottle`, consulted as the token is
-checked, before any permission answers 401), and the login form's POSTs per
+checked, before any permission answers 401; for pages, which honour the
+admin bearer too, `AccessTierMiddleware` consults the same throttle), and the
+login form's POSTs per
 address and per account name (here). That
 is why not django-axes: its backend needs `request` on every `authenticate()`
 call and adds models and a lockout flow, where a per-minute rate is all the
