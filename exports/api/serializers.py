@@ -54,8 +54,11 @@ class ExportCreateSerializer(serializers.Serializer):
     filters = ExportFiltersField(
         required=False,
         default=dict,
-        help_text="The feed's filters: q, kind, status, hasReleases, sort, order, and "
-        "codexStatus (admin only; ignored for everyone else).",
+        # Lenient, like the feed page the export dialog is opened from: an
+        # unknown key is refused, an unknown value is dropped.
+        help_text="The feed's filters: q, kind, status, hasReleases, scope, sort, order, and "
+        "codexStatus (admin only; ignored for everyone else). An unknown key is a 400; a "
+        "value the feed does not know is dropped (as on the feed page), not an error.",
     )
 
 
