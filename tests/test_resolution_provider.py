@@ -261,7 +261,10 @@ def test_the_feed_lists_discovered_series_and_the_whole_catalog_on_request(
         "Added By The Admin",
         "Provider Without Releases",
     }
-    assert titles("?scope=nonsense") == titles("")
+    # The API refuses an unknown scope (it used to list the default silently).
+    refused = api_client.get("/api/v1/series?scope=nonsense")
+    assert refused.status_code == 400
+    assert "scope" in refused.json()["message"]
 
 
 def test_a_provider_refresh_rewrites_moved_series_and_keeps_unknown_ones(db):

@@ -306,7 +306,18 @@ class ReleaseListView(APIView):
     @extend_schema(
         operation_id="releases_list",
         summary="Releases, newest observed first (admin)",
-        parameters=[ReleaseListQuerySerializer],
+        parameters=[
+            ReleaseListQuerySerializer,
+            # The serializer reads a comma-separated text; say which values it takes.
+            OpenApiParameter(
+                "status",
+                str,
+                many=True,
+                explode=False,
+                enum=list(Resolution.values),
+                description="Resolutions; an unknown one is a 400.",
+            ),
+        ],
         responses={200: ReleasePageSerializer, 400: BAD_REQUEST, **ADMIN_ERRORS},
     )
     def get(self, request: Request) -> Response:
