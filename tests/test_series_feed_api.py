@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feed.api.cursor import InvalidCursor, decode_cursor, encode_cursor
+from feed.api.serializers import EXTERNAL_ID_REF_PATTERN
 from feed.coverage import recompute_coverage
 from feed.models import Release, Resolution
 
@@ -351,3 +353,23 @@ def test_feed_is_public_and_identical_for_admins(api_client, admin_api, covered)
     assert api_client.post(FEED, {}, format="json").json() == (
         admin_api.post(FEED, {}, format="json").json()
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "accepted"),
+    [
+        ("anilist:30002", True),
+        (" mal : 2 ", True),
+        ("mal", False),
+        (":2", False),
+        ("mal:", False),
+        ("mal:2,anilist:3", False),  # the GET form would split it: refused in the body too
+    ],
+)
+def test_the_external_id_pattern_in_the_schema_is_what_the_body_accepts(
+    api_client, entry, accepted
+):
+    response = api_client.post(FEED, {"externalIds": [entry]}, format="json")
+
+    assert (response.status_code == 200) is accepted, response.content
+    assert bool(re.search(EXTERNAL_ID_REF_PATTERN, entry)) is accepted
