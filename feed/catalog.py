@@ -127,7 +127,7 @@ def upsert_from_metadata(record: SeriesMetadata, *, origin: str = SeriesOrigin.P
             created = True
         else:
             if series.metadata_locked:
-                pass
+                updated = False  # edited by hand: only cross ids are added below
             elif series.origin == SeriesOrigin.IMPORT and not series.metadata_provider:
                 # A hand-made import is curated: the provider only fills its blanks.
                 updated = _fill_blanks(series, record)
@@ -270,6 +270,31 @@ def search_provider(provider: MetadataProvider, text: str, *, limit: int) -> lis
     ]
 
 
+def first_known_record(
+    provider: MetadataProvider,
+    pairs: Iterable[tuple[str, str]],
+    answers: dict[tuple[str, str], SeriesMetadata | None],
+) -> SeriesMetadata | None:
+    """The provider's record for the first `(provider token, id)` it knows.
+
+    `answers` memoises each id's answer across calls (a batch asks once per
+    id). Ids the provider cannot look up are skipped; a provider failure is
+    logged and answers None for that id, for this batch only.
+    """
+    for pair in pairs:
+        if pair[0] not in LOOKUP_PROVIDERS:
+            continue
+        if pair not in answers:
+            try:
+                answers[pair] = lookup_record(provider, *pair)
+            except ProviderError as exc:
+                logger.warning("Metadata provider %s: %s", provider.name, exc)
+                answers[pair] = None
+        if answers[pair] is not None:
+            return answers[pair]
+    return None
+
+
 def identify(
     provider: MetadataProvider, id_lists: list[list[tuple[str, str]]]
 ) -> list[ProviderResult | None]:
@@ -280,22 +305,7 @@ def identify(
     and is logged; the page still renders.
     """
     answers: dict[tuple[str, str], SeriesMetadata | None] = {}
-    found: list[SeriesMetadata | None] = []
-    for pairs in id_lists:
-        record = None
-        for pair in pairs:
-            if pair[0] not in LOOKUP_PROVIDERS:
-                continue
-            if pair not in answers:
-                try:
-                    answers[pair] = lookup_record(provider, *pair)
-                except ProviderError as exc:
-                    logger.warning("Metadata provider %s: %s", provider.name, exc)
-                    answers[pair] = None
-            record = answers[pair]
-            if record is not None:
-                break
-        found.append(record)
+    found = [first_known_record(provider, pairs, answers) for pairs in id_lists]
     held = known_series(record for record in found if record is not None)
     return [
         ProviderResult(record, held.get((record.provider, record.external_id)))

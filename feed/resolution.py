@@ -40,7 +40,7 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from rapidfuzz import fuzz, process
 
-from feed.catalog import LOOKUP_PROVIDERS, known_series, lookup_record, upsert_many
+from feed.catalog import first_known_record, known_series, upsert_many
 from feed.coverage import recompute_coverage
 from feed.external_ids import provider_links
 from feed.models import ExternalId, MatchMethod, Release, Resolution, Series
@@ -290,15 +290,7 @@ class Resolver:
         """The provider's record for the first link it knows."""
         if self.provider is None:
             return None
-        for pair in pairs:
-            if pair[0] not in LOOKUP_PROVIDERS:
-                continue
-            if pair not in self._lookups:
-                self._lookups[pair] = self._ask(lookup_record, self.provider, *pair)
-            record = self._lookups[pair]
-            if record is not None:
-                return record
-        return None
+        return first_known_record(self.provider, pairs, self._lookups)
 
     def _provider_matches(self, release_title: str) -> list[ProviderMatch]:
         """Provider series for the title's cleaned names, rescored like the catalog, best first."""
