@@ -29,16 +29,18 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import QuerySet
 
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesStatus
 from feed.resolution import ResolveSummary, retry_releases
 from feed.search import search_text_for, sort_title_for
-from tsundoku.db import insert_rows, update_rows
+from tsundoku.db import insert_values, update_values
 
 # `IN (...)` chunk for loading existing ids and series; see feed.coverage.CHUNK.
 CHUNK = 900
-# Rows per bulk INSERT/UPDATE statement, and pending series before a write.
-WRITE_BATCH = 500
+# Records validated, looked up and written together: memory stays bounded by
+# a batch, and each batch costs a handful of statements.
+BATCH = 2000
 
 MAX_TITLE_LENGTH = Series._meta.get_field("canonical_title").max_length
 MAX_URL_LENGTH = Series._meta.get_field("cover_url").max_length
@@ -91,18 +93,36 @@ def import_series(path_or_stream: str | os.PathLike | IO) -> ImportReport:
         report.errors.append(f"file is not UTF-8 text ({exc.reason} at byte {exc.start})")
         return report
 
-    records: list[SeriesRecord] = []
+    catalog = _Catalog(report)
+    # One transaction: fast on SQLite, and a write clash with a concurrent
+    # import rolls the whole file back instead of leaving half of it.
+    with transaction.atomic():
+        for batch in _batches(_valid_records(text, report)):
+            catalog.load(batch)
+    if report.created or report.updated:
+        report.retried = retry_releases()
+    return report
+
+
+def _valid_records(text: str, report: ImportReport) -> Iterator[SeriesRecord]:
+    """The file's records that pass validation; the others are reported on `report`."""
     for label, raw in _raw_records(text, report):
         try:
-            records.append(validate_record(label, raw))
+            yield validate_record(label, raw)
         except RecordError as exc:
             report.errors.append(str(exc))
             report.skipped += 1
 
-    _Catalog(report).load(records)
-    if report.created or report.updated:
-        report.retried = retry_releases()
-    return report
+
+def _batches(records: Iterator[SeriesRecord]) -> Iterator[list[SeriesRecord]]:
+    batch: list[SeriesRecord] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def validate_record(label: str, raw: Any) -> SeriesRecord:
@@ -133,44 +153,49 @@ def validate_record(label: str, raw: Any) -> SeriesRecord:
 
 
 class _Catalog:
-    """The slice of the catalog an import touches, loaded once and kept in step with writes.
+    """The slice of the catalog one batch of records touches, as plain values.
 
-    Records are applied in file order to this in-memory slice; the writes
-    they call for are queued and sent set-based (`bulk_create`/`bulk_update`,
-    `WRITE_BATCH` rows a statement) when the queue fills, before a lookup
-    that reads the database, and at the end. A record therefore sees every
-    record before it exactly as if each had been saved on its own, and a bad
-    record is still reported by its own label.
+    For each batch, the series its external ids name are read set-based (ids,
+    then the record fields of those series: no model objects), the records
+    are applied in file order to that slice, and the writes they call for are
+    sent set-based at the end of the batch (`insert_values`, `update_values`),
+    or earlier before a lookup that reads the database. A record therefore
+    sees every record before it exactly as if each had been saved on its own,
+    and a bad record is still reported by its own label. Once written, the
+    batch is forgotten: the next one reads what it needs back.
     """
 
     def __init__(self, report: ImportReport) -> None:
         self.report = report
         # Keys are series ids, or negative placeholders for series not inserted yet.
         self.series_id_by_external_id: dict[tuple[str, str], int] = {}
-        self.ids_by_series: dict[int, dict[str, ExternalId]] = defaultdict(dict)
-        self.series: dict[int, Series] = {}
+        self.ids_by_series: dict[int, dict[str, str]] = {}  # provider → external id
+        self.series: dict[int, dict[str, Any]] = {}  # record field → value
         self._next_placeholder = -1
+        self._inserted_as: dict[int, int] = {}  # placeholder → id it got
         self._new_series: list[int] = []
         self._changed_fields: dict[int, set[str]] = defaultdict(set)
-        self._added_ids: list[ExternalId] = []  # new ids of series already in the database
+        # New ids of series already in the database, by (series id, provider).
+        self._added_ids: dict[tuple[int, str], str] = {}
+        self._defaults = {
+            name: Series._meta.get_field(name).get_default() for name in RECORD_FIELDS
+        }
 
     def load(self, records: list[SeriesRecord]) -> None:
         self._preload({pair for record in records for pair in record.external_ids.items()})
-        # One transaction: fast on SQLite, and a write clash with a concurrent
-        # import rolls the whole file back instead of leaving half of it.
-        with transaction.atomic():
-            for record in records:
-                try:
-                    outcome = self._apply(record)
-                except RecordError as exc:
-                    self.report.errors.append(str(exc))
-                    self.report.skipped += 1
-                    continue
-                setattr(self.report, outcome, getattr(self.report, outcome) + 1)
-                pending = len(self._new_series) + len(self._changed_fields) + len(self._added_ids)
-                if pending >= WRITE_BATCH:
-                    self._flush()
-            self._flush()
+        for record in records:
+            try:
+                outcome = self._apply(record)
+            except RecordError as exc:
+                self.report.errors.append(str(exc))
+                self.report.skipped += 1
+                continue
+            setattr(self.report, outcome, getattr(self.report, outcome) + 1)
+        self._flush()
+        self.series_id_by_external_id.clear()
+        self.ids_by_series.clear()
+        self.series.clear()
+        self._inserted_as.clear()
 
     def _preload(self, pairs: set[tuple[str, str]]) -> None:
         by_provider: dict[str, list[str]] = defaultdict(list)
@@ -185,10 +210,23 @@ class _Catalog:
                     self.series_id_by_external_id[(provider, external_id)] = series_id
         series_ids = sorted(set(self.series_id_by_external_id.values()) - set(self.series))
         for chunk in _chunks(series_ids):
-            # Only what a record can change: the coverage JSON and the rest stay unread.
-            self.series.update(Series.objects.only(*RECORD_FIELDS).in_bulk(chunk))
-            for row in ExternalId.objects.filter(series_id__in=chunk):
-                self.ids_by_series[row.series_id][row.provider] = row
+            self._read_series(Series.objects.filter(pk__in=chunk))
+
+    def _read_series(self, queryset: QuerySet) -> list[int]:
+        """Read the record fields and ids of the queryset's series into the slice; their ids."""
+        # Only what a record can change: the coverage JSON and the rest stay unread.
+        found = []
+        for pk, *values in queryset.values_list("pk", *RECORD_FIELDS):
+            if pk not in self.series:
+                self.series[pk] = dict(zip(RECORD_FIELDS, values, strict=True))
+                self.ids_by_series[pk] = {}
+                found.append(pk)
+        stored = ExternalId.objects.filter(series_id__in=found).values_list(
+            "series_id", "provider", "external_id"
+        )
+        for series_id, provider, external_id in stored:
+            self.ids_by_series[series_id][provider] = external_id
+        return found
 
     def _apply(self, record: SeriesRecord) -> str:
         """Create or update the record's series; return "created", "updated" or "unchanged"."""
@@ -196,14 +234,14 @@ class _Catalog:
         if key is None:
             key = self._next_placeholder
             self._next_placeholder -= 1
-            self.series[key] = Series(**record.values)
+            self.series[key] = {**self._defaults, **record.values}
             self._new_series.append(key)
             self._set_external_ids(key, record.external_ids)
             return "created"
         series = self.series[key]
-        changed = [name for name, value in record.values.items() if getattr(series, name) != value]
+        changed = [name for name, value in record.values.items() if series[name] != value]
         for name in changed:
-            setattr(series, name, record.values[name])
+            series[name] = record.values[name]
         if changed and key > 0:
             self._changed_fields[key].update(changed)
         ids_changed = self._set_external_ids(key, record.external_ids)
@@ -220,9 +258,9 @@ class _Catalog:
             key=self._sort_key,
         )
         if len(matched) > 1:
-            clashing = [self.series[key] for key in matched]
             self._flush()  # so the message can name every series by its id
-            names = ", ".join(f"#{series.pk} {series.canonical_title!r}" for series in clashing)
+            ids = [self._inserted_as.get(key, key) for key in matched]
+            names = ", ".join(f"#{pk} {self.series[pk]['canonical_title']!r}" for pk in ids)
             raise RecordError(
                 f"{record.label} ({record.title!r}): externalIds point at different "
                 f"series ({names}); fix the ids or merge those series first"
@@ -239,7 +277,7 @@ class _Catalog:
             Series.objects.filter(
                 canonical_title__iexact=record.title,
                 kind=record.values.get("kind", SeriesKind.MANGA),
-            )[:2]
+            ).values_list("pk", flat=True)[:2]
         )
         if len(same_title) > 1:
             raise RecordError(
@@ -248,11 +286,8 @@ class _Catalog:
             )
         if not same_title:
             return None
-        found = self.series.setdefault(same_title[0].pk, same_title[0])
-        if found.pk not in self.ids_by_series:
-            for row in ExternalId.objects.filter(series_id=found.pk):
-                self.ids_by_series[found.pk][row.provider] = row
-        return found.pk
+        self._read_series(Series.objects.filter(pk=same_title[0]))
+        return same_title[0]
 
     def _sort_key(self, key: int) -> tuple[int, int]:
         # Existing series first, by id, then new ones in file order, as saved one by one.
@@ -260,46 +295,50 @@ class _Catalog:
 
     def _set_external_ids(self, key: int, external_ids: dict[str, str]) -> bool:
         """Add the record's ids to the series, replacing its id for a provider; True if any."""
-        current = self.ids_by_series[key]
+        current = self.ids_by_series.setdefault(key, {})
         changed = False
         for provider, external_id in external_ids.items():
-            row = current.get(provider)
-            if row is not None and row.external_id == external_id:
+            old = current.get(provider)
+            if old == external_id:
                 continue
-            if row is None:
-                row = current[provider] = ExternalId(provider=provider, external_id=external_id)
-                if key > 0:
-                    row.series_id = key
-                    self._added_ids.append(row)
-            else:
-                self.series_id_by_external_id.pop((provider, row.external_id), None)
-                row.external_id = external_id
-                if row.pk is not None:
-                    # Rare (a provider re-numbered), and written at once: a later record
-                    # may take the freed id, and the unique index checks every row.
-                    row.save(update_fields=["external_id"])
+            if old is not None:
+                self.series_id_by_external_id.pop((provider, old), None)
+            if key > 0 and old is not None and (key, provider) not in self._added_ids:
+                # Rare (a provider re-numbered), and written at once: a later record
+                # may take the freed id, and the unique index checks every row.
+                ExternalId.objects.filter(series_id=key, provider=provider).update(
+                    external_id=external_id
+                )
+            elif key > 0:
+                self._added_ids[(key, provider)] = external_id
+            current[provider] = external_id
             self.series_id_by_external_id[(provider, external_id)] = key
             changed = True
         return changed
 
     def _flush(self) -> None:
-        """Write what the records so far changed: one statement per `WRITE_BATCH` rows."""
+        """Write what the records so far changed, a few statements for the lot."""
         self._write_changed_series()
         self._write_new_series()
         if self._added_ids:
-            insert_rows(self._added_ids)
+            rows = [
+                (series_id, provider, external_id)
+                for (series_id, provider), external_id in self._added_ids.items()
+            ]
+            insert_values(ExternalId, EXTERNAL_ID_FIELDS, rows)
             self._added_ids.clear()
 
     def _write_changed_series(self) -> None:
-        by_fields: dict[frozenset[str], list[Series]] = defaultdict(list)
+        by_fields: dict[frozenset[str], list[int]] = defaultdict(list)
         for key, names in self._changed_fields.items():
-            series = self.series[key]
             if {"canonical_title", "alternate_titles"} & names:
-                _set_search_fields(series)
-                names |= {"search_text", "sort_title"}
-            by_fields[frozenset(names)].append(series)
-        for names, rows in by_fields.items():
-            update_rows(rows, sorted(names))
+                _set_search_fields(self.series[key])
+                names |= set(SEARCH_FIELDS)
+            by_fields[frozenset(names)].append(key)
+        for names, keys in by_fields.items():
+            ordered = sorted(names)
+            rows = [(key, *(self.series[key][name] for name in ordered)) for key in keys]
+            update_values(Series, ordered, rows)
         self._changed_fields.clear()
 
     def _write_new_series(self) -> None:
@@ -307,26 +346,29 @@ class _Catalog:
             return
         placeholders = self._new_series
         self._new_series = []
-        rows = [self.series[key] for key in placeholders]
-        for series in rows:
-            _set_search_fields(series)
-        insert_rows(rows)
-        new_ids: list[ExternalId] = []
-        for placeholder, series in zip(placeholders, rows, strict=True):
+        rows = []
+        for key in placeholders:
+            values = self.series[key]
+            _set_search_fields(values)
+            rows.append(tuple(values[name] for name in NEW_SERIES_FIELDS))
+        new_ids: list[tuple[int, str, str]] = []
+        for placeholder, pk in zip(
+            placeholders, insert_values(Series, NEW_SERIES_FIELDS, rows), strict=True
+        ):
             # From now on the series is known by its id, like any other.
-            self.series[series.pk] = self.series.pop(placeholder)
-            self.ids_by_series[series.pk] = ids = self.ids_by_series.pop(placeholder, {})
-            for row in ids.values():
-                row.series_id = series.pk
-                self.series_id_by_external_id[(row.provider, row.external_id)] = series.pk
-                new_ids.append(row)
-        insert_rows(new_ids)
+            self._inserted_as[placeholder] = pk
+            self.series[pk] = self.series.pop(placeholder)
+            self.ids_by_series[pk] = ids = self.ids_by_series.pop(placeholder, {})
+            for provider, external_id in ids.items():
+                self.series_id_by_external_id[(provider, external_id)] = pk
+                new_ids.append((pk, provider, external_id))
+        insert_values(ExternalId, EXTERNAL_ID_FIELDS, new_ids)
 
 
-def _set_search_fields(series: Series) -> None:
+def _set_search_fields(values: dict[str, Any]) -> None:
     """What `Series.save` derives from the titles, for rows written in bulk."""
-    series.search_text = search_text_for(series.canonical_title, series.alternate_titles)
-    series.sort_title = sort_title_for(series.canonical_title)
+    values["search_text"] = search_text_for(values["canonical_title"], values["alternate_titles"])
+    values["sort_title"] = sort_title_for(values["canonical_title"])
 
 
 def _read_text(path_or_stream: str | os.PathLike | IO) -> str:
@@ -490,3 +532,7 @@ _FIELDS = {
     "genres": ("genres", _string_list),
 }
 RECORD_FIELDS = [field_name for field_name, _check in _FIELDS.values()]
+# What `Series.save` derives from the titles (see `_set_search_fields`).
+SEARCH_FIELDS = ["search_text", "sort_title"]
+NEW_SERIES_FIELDS = [*RECORD_FIELDS, *SEARCH_FIELDS]
+EXTERNAL_ID_FIELDS = ["series", "provider", "external_id"]
