@@ -29,15 +29,12 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import QuerySet
 
 from feed.models import ExternalId, Provider, Series, SeriesKind, SeriesStatus
 from feed.resolution import ResolveSummary, retry_releases
 from feed.search import search_text_for, sort_title_for
-from tsundoku.db import insert_values, update_values
+from tsundoku.db import insert_values, select_where_in, update_values
 
-# `IN (...)` chunk for loading existing ids and series; see feed.coverage.CHUNK.
-CHUNK = 900
 # Records validated, looked up and written together: memory stays bounded by
 # a batch, and each batch costs a handful of statements.
 BATCH = 2000
@@ -202,31 +199,28 @@ class _Catalog:
         for provider, external_id in pairs:
             by_provider[provider].append(external_id)
         for provider, external_ids in by_provider.items():
-            for chunk in _chunks(sorted(external_ids)):
-                rows = ExternalId.objects.filter(
-                    provider=provider, external_id__in=chunk
-                ).values_list("external_id", "series_id")
-                for external_id, series_id in rows:
-                    self.series_id_by_external_id[(provider, external_id)] = series_id
-        series_ids = sorted(set(self.series_id_by_external_id.values()) - set(self.series))
-        for chunk in _chunks(series_ids):
-            self._read_series(Series.objects.filter(pk__in=chunk))
+            rows = select_where_in(
+                ExternalId,
+                ["external_id", "series"],
+                "external_id",
+                sorted(external_ids),
+                provider=provider,
+            )
+            for external_id, series_id in rows:
+                self.series_id_by_external_id[(provider, external_id)] = series_id
+        self._read_series(sorted(set(self.series_id_by_external_id.values()) - set(self.series)))
 
-    def _read_series(self, queryset: QuerySet) -> list[int]:
-        """Read the record fields and ids of the queryset's series into the slice; their ids."""
+    def _read_series(self, series_ids: list[int]) -> None:
+        """Read the record fields and ids of these series into the slice."""
         # Only what a record can change: the coverage JSON and the rest stay unread.
-        found = []
-        for pk, *values in queryset.values_list("pk", *RECORD_FIELDS):
-            if pk not in self.series:
-                self.series[pk] = dict(zip(RECORD_FIELDS, values, strict=True))
-                self.ids_by_series[pk] = {}
-                found.append(pk)
-        stored = ExternalId.objects.filter(series_id__in=found).values_list(
-            "series_id", "provider", "external_id"
+        for pk, *values in select_where_in(Series, ["id", *RECORD_FIELDS], "id", series_ids):
+            self.series[pk] = dict(zip(RECORD_FIELDS, values, strict=True))
+            self.ids_by_series[pk] = {}
+        stored = select_where_in(
+            ExternalId, ["series", "provider", "external_id"], "series", series_ids
         )
         for series_id, provider, external_id in stored:
             self.ids_by_series[series_id][provider] = external_id
-        return found
 
     def _apply(self, record: SeriesRecord) -> str:
         """Create or update the record's series; return "created", "updated" or "unchanged"."""
@@ -286,7 +280,8 @@ class _Catalog:
             )
         if not same_title:
             return None
-        self._read_series(Series.objects.filter(pk=same_title[0]))
+        if same_title[0] not in self.series:
+            self._read_series(same_title)
         return same_title[0]
 
     def _sort_key(self, key: int) -> tuple[int, int]:
@@ -510,11 +505,6 @@ def _json_type(value: Any) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return "a number"
     return names.get(type(value), type(value).__name__)
-
-
-def _chunks(items: list) -> Iterator[list]:
-    for offset in range(0, len(items), CHUNK):
-        yield items[offset : offset + CHUNK]
 
 
 # JSON key → (model field, check). Each check returns the cleaned value or
