@@ -8,7 +8,8 @@ from itertools import chain
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import CharField, Field, Model, TextField
+from django.db.backends.base.operations import BaseDatabaseOperations
+from django.db.models import CharField, Field, IntegerField, Model, TextField
 
 # psycopg sends at most 65,535 parameters with one statement (a 16-bit count
 # in PostgreSQL's protocol); Django leaves `max_query_params` unset there.
@@ -193,17 +194,15 @@ def _converted(row: tuple[Any, ...], converters, database) -> tuple[Any, ...]:
 def _value_preparers(fields: Sequence[Field], database) -> list[Callable[[Any], Any]]:
     """One function per field turning a Python value into what the driver is given.
 
-    Each is the field's `get_db_prep_save`, except that a plain `str` for a
-    stock text field is passed as it is: that is all its preparation would do
-    (`str(value)`), and skipping the call chain is most of a bulk write's
-    Python time.
+    Each is the field's `get_db_prep_save`, except for the values it would
+    hand on unchanged (see `_given_as_is`): skipping its call chain for those
+    is most of a bulk write's Python time.
     """
     preparers = []
     for field in fields:
         prepare = _prep_save(field, database)
-        if _stores_text_as_given(field):
-            prepare = _passing_strings(prepare)
-        preparers.append(prepare)
+        as_is = _given_as_is(field, database)
+        preparers.append(_passing(as_is, prepare) if as_is else prepare)
     return preparers
 
 
@@ -214,22 +213,41 @@ def _prep_save(field: Field, database) -> Callable[[Any], Any]:
     return prepare
 
 
-def _passing_strings(prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def prepare_text(value: Any) -> Any:
-        return value if type(value) is str else prepare(value)
+def _passing(as_is: tuple[type, ...], prepare: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def prepare_unless_plain(value: Any) -> Any:
+        return value if type(value) in as_is else prepare(value)
 
-    return prepare_text
+    return prepare_unless_plain
 
 
-def _stores_text_as_given(field: Field) -> bool:
-    """True for a Char/Text field whose preparation is Django's own (not a custom field's)."""
+def _given_as_is(field: Field, database) -> tuple[type, ...]:
+    """Value types the field's stock `get_db_prep_save` returns unchanged on this database.
+
+    A text field's preparation is `str(value)`; an integer field's is
+    `int(value)`, then the backend's integer adaptation (nothing on SQLite,
+    a sized type on PostgreSQL); both leave None alone. A subclass that
+    prepares values its own way (a custom field) always goes through it.
+    """
     kind = type(field)
-    return (
+    if kind.get_db_prep_save is not Field.get_db_prep_save:
+        return ()
+    if (
         isinstance(field, CharField | TextField)
         and kind.get_prep_value in (CharField.get_prep_value, TextField.get_prep_value)
         and kind.get_db_prep_value is Field.get_db_prep_value
-        and kind.get_db_prep_save is Field.get_db_prep_save
-    )
+    ):
+        return (str, type(None))
+    if (
+        isinstance(field, IntegerField)
+        and kind.get_prep_value is IntegerField.get_prep_value
+        and kind.get_db_prep_value is IntegerField.get_db_prep_value
+    ):
+        plain_integers = (
+            type(database.ops).adapt_integerfield_value
+            is BaseDatabaseOperations.adapt_integerfield_value
+        )
+        return (int, type(None)) if plain_integers else (type(None),)
+    return ()
 
 
 def _max_params(database) -> int:
