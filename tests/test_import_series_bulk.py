@@ -93,3 +93,45 @@ def test_ids_clashing_with_a_series_created_earlier_in_the_file_are_reported_by_
     assert error.startswith("index 2 ('Both'): externalIds point at different series (#")
     assert "'Series 1'" in error and "'Series 2'" in error
     assert Series.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_records_in_later_batches_see_the_series_earlier_batches_wrote(tmp_path, monkeypatch):
+    monkeypatch.setattr("feed.importer.BATCH", 2)
+    rows = records(3)
+    rows += [
+        {"canonicalTitle": "Series 1, renamed", "externalIds": {"anilist": "1"}},
+        # A new id for a provider the series has, added and then replaced in one batch.
+        {"canonicalTitle": "Series 2", "externalIds": {"anilist": "2", "mal": "20"}},
+        {"canonicalTitle": "Series 2", "externalIds": {"anilist": "2", "mal": "21"}},
+        {"canonicalTitle": "Clash", "externalIds": {"anilist": "3", "mangabaka": "1001"}},
+    ]
+    report, _queries = import_counting(tmp_path, rows)
+    assert (report.created, report.updated, report.skipped) == (3, 3, 1)
+    [error] = report.errors
+    assert error.startswith("index 6 ('Clash'): externalIds point at different series (#")
+    assert "'Series 1, renamed'" in error and "'Series 3'" in error
+    renamed = Series.objects.get(external_ids__provider="anilist", external_ids__external_id="1")
+    assert renamed.canonical_title == "Series 1, renamed"
+    assert renamed.sort_title == "series 1, renamed"
+    second = Series.objects.get(external_ids__provider="anilist", external_ids__external_id="2")
+    assert dict(second.external_ids.values_list("provider", "external_id")) == {
+        "mangabaka": "1002",
+        "anilist": "2",
+        "mal": "21",
+    }
+    assert Series.objects.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_bad_record_in_any_batch_is_reported_by_its_own_line(tmp_path, monkeypatch):
+    monkeypatch.setattr("feed.importer.BATCH", 4)
+    lines = [json.dumps(row) for row in records(10)]
+    lines[5] = json.dumps({**records(6)[5], "year": "soon"})
+    lines[8] = "{not json"
+    path = tmp_path / "series.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    report = import_series(path)
+    assert (report.created, report.skipped) == (8, 2)
+    assert [error.split(" ")[:2] for error in report.errors] == [["line", "6"], ["line", "9:"]]
+    assert "year: expected a whole number or null, got 'soon'" in report.errors[0]
