@@ -258,6 +258,30 @@ def series_queryset(
     return queryset.order_by(*ordering)
 
 
+# Columns a list row (a feed card, a table row, an API list item) never shows.
+# Reading them for a page costs JSON parsing and, on the longest-running
+# series (kilobytes of chapter coverage each), enough short-lived objects to
+# set off full garbage-collection passes: the p95 spikes of the
+# `highest_chapter`/`highest_volume` sorts, which put exactly those series first.
+LIST_ROW_UNUSED = (
+    "alternate_titles",
+    "native_title",
+    "romanized_title",
+    "search_text",
+    "description",
+    "genres",
+    "tags",
+    "metadata_hash",
+)
+# The coverage is read by the admin's Codex overlay only (the gap in the badge).
+COVERAGE = ("volume_coverage", "chapter_coverage")
+
+
+def for_list_rows(queryset: QuerySet[Series], *, is_admin: bool) -> QuerySet[Series]:
+    """`queryset` without the columns a page of list rows never reads."""
+    return queryset.defer(*LIST_ROW_UNUSED, *(() if is_admin else COVERAGE))
+
+
 def releases_by_usefulness(releases: QuerySet[Release]) -> QuerySet[Release]:
     """Order releases the way a reader picks one: alive and trustworthy first, then newest.
 

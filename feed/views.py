@@ -37,6 +37,7 @@ from feed.polling import UnknownSource
 from feed.queries import (
     FOLLOWED_SORT,
     MAX_QUERY_LENGTH,
+    for_list_rows,
     overlay_for,
     parse_filters,
     releases_by_usefulness,
@@ -92,8 +93,11 @@ def index(request: HttpRequest) -> HttpResponse:
     layout = request.GET.get("view") if request.GET.get("view") in LAYOUTS else "cards"
     requested_size = int_or_none(request.GET.get("pageSize"))
     page = paginate(
-        series_queryset(
-            filters, is_admin=request.is_admin, include_overlay=False, follower_id=follower_id
+        for_list_rows(
+            series_queryset(
+                filters, is_admin=request.is_admin, include_overlay=False, follower_id=follower_id
+            ),
+            is_admin=request.is_admin,
         ),
         _page_number(request),
         requested_size,

@@ -51,3 +51,32 @@ def test_a_codex_filter_joins_for_the_count_so_totals_stay_right(client, make_se
     queries = admin_queries(client, "/api/v1/series?codexStatus=behind")
     count = next(sql for sql in queries if "COUNT(" in sql)
     assert CODEX_TABLE in count
+
+
+def page_select(client, path: str, **headers) -> str:
+    """The statement that reads a page's series rows."""
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path, **headers)
+    assert response.status_code == 200
+    return next(
+        query["sql"]
+        for query in captured.captured_queries
+        if '"feed_series"."canonical_title"' in query["sql"]
+    )
+
+
+def test_list_pages_do_not_read_what_a_row_never_shows(client, make_series):
+    make_series(description="A long synopsis.", volume_coverage=[[1, 3]])
+    for path in ("/", "/?view=list", "/api/v1/series"):
+        sql = page_select(client, path)
+        for column in ("description", "alternate_titles", "search_text", "chapter_coverage"):
+            assert f'"feed_series"."{column}"' not in sql, (path, column)
+
+
+def test_the_admins_list_pages_read_the_coverage_the_codex_gap_needs(client, make_series):
+    setup_overlay(make_series)
+    admin = {"HTTP_AUTHORIZATION": f"Bearer {ADMIN_TOKEN}"}
+    for path in ("/", "/api/v1/series"):
+        sql = page_select(client, path, **admin)
+        assert '"feed_series"."chapter_coverage"' in sql, path
+        assert '"feed_series"."description"' not in sql, path

@@ -62,6 +62,7 @@ from feed.queries import (
     SORT_ALIASES,
     SORTS,
     InvalidFilter,
+    for_list_rows,
     overlay_for,
     parse_filters,
     releases_by_usefulness,
@@ -147,7 +148,9 @@ class SeriesListView(APIView):
         except InvalidFilter as exc:
             raise BadRequest(str(exc)) from exc
         page = paginate(
-            series_queryset(filters, is_admin=admin, include_overlay=False),
+            for_list_rows(
+                series_queryset(filters, is_admin=admin, include_overlay=False), is_admin=admin
+            ),
             paging["page"],
             paging["pageSize"],
             decorate=overlay_for(admin),
