@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
-from feed.templatetags.feed_tags import external_url, initials, safe_url, tile_hue
+from feed.templatetags.feed_tags import cover, external_url, initials, safe_url, tile_hue
 from tsundoku.templatetags.tsundoku_tags import (
     filesize,
     format_number,
     format_spans,
     page_window,
+    progress,
     querystring,
     relative_time,
     time_ago,
@@ -190,3 +192,24 @@ def test_tile_hue_is_stable_per_title_and_a_valid_hue():
     assert tile_hue("Berserk") == tile_hue("Berserk")
     assert tile_hue("Berserk") != tile_hue("Vinland Saga")
     assert all(0 <= tile_hue(f"Series {n}") < 360 for n in range(50))
+
+
+def test_progress_shows_the_highest_number_and_the_known_total_muted():
+    assert progress(12.0, 20) == (
+        '12<span class="muted"><span aria-hidden="true"> / </span>'
+        '<span class="visually-hidden"> of </span>20</span>'
+    )
+    assert progress(10.5, None) == "10.5"
+
+
+def test_progress_without_a_number_is_a_dash_saying_none_was_seen():
+    assert progress(None, 0) == '<span class="muted" title="None seen yet">—</span>'
+
+
+def test_cover_is_the_initials_tile_on_the_title_hue_until_the_image_is_cached():
+    series = SimpleNamespace(canonical_title="Vinland <Saga>", cover_url="javascript:alert(1)")
+    html = cover(series, "card")
+    assert html == (
+        f'<div class="cover cover--card" style="--hue: {tile_hue("Vinland <Saga>")}"'
+        ' aria-hidden="true"><span class="cover__initials">VS</span></div>'
+    )

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince, timeuntil
 
 register = template.Library()
@@ -30,6 +30,27 @@ def format_number(value: float | int | None) -> str:
     if number.is_integer():
         return str(int(number))
     return f"{number:g}"
+
+
+@register.simple_tag
+def progress(highest: float | None, total: int | None) -> SafeString:
+    """The highest number seen, and the known total muted beside it: "12 / 20"; "—" for none.
+
+    A tag, not an included template: a feed page shows it twice per card, and
+    an include costs a template render and a context of its own each time.
+    """
+    if highest is None:
+        shown = mark_safe('<span class="muted" title="None seen yet">—</span>')
+    else:
+        shown = format_html("{}", format_number(highest))
+    if not total:
+        return shown
+    return format_html(
+        '{}<span class="muted"><span aria-hidden="true"> / </span>'
+        '<span class="visually-hidden"> of </span>{}</span>',
+        shown,
+        total,
+    )
 
 
 @register.filter
