@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from feed.queries import SORTS, parse_filters, series_queryset
+from feed.queries import FOLLOWED_SORT, SORTS, parse_filters, series_queryset
 
 pytestmark = [
     pytest.mark.django_db,
@@ -24,10 +24,14 @@ pytestmark = [
 EQUALITY_FILTERS = ("kind=manhwa", "status=completed", "hasReleases=false")
 
 
-def plans(query: str, *, is_admin: bool = False) -> tuple[list[str], list[str]]:
+def plans(
+    query: str, *, is_admin: bool = False, follower_id: int | None = None
+) -> tuple[list[str], list[str]]:
     """SQLite's plan steps for a feed page's COUNT and for its sorted, limited page."""
-    filters = parse_filters(QueryDict(query), is_admin=is_admin)
-    queryset = series_queryset(filters, is_admin=is_admin, include_overlay=False)
+    filters = parse_filters(QueryDict(query), is_admin=is_admin, can_follow=follower_id is not None)
+    queryset = series_queryset(
+        filters, is_admin=is_admin, include_overlay=False, follower_id=follower_id
+    )
     with CaptureQueriesContext(connection) as captured:
         queryset.count()
         list(queryset.values("pk")[:50])
@@ -67,6 +71,14 @@ def test_totals_are_counted_from_an_index_alone(filter_query):
 @pytest.mark.parametrize("statuses", ["behind", "complete,present", "any"])
 def test_a_codex_filter_reads_the_links_not_every_series(statuses):
     count, page = plans(f"codexStatus={statuses}", is_admin=True)
+    for plan in (count, page):
+        assert not any(step.startswith("SCAN feed_series") for step in plan), plan
+        assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("sort", [*SORTS, FOLLOWED_SORT])
+def test_the_following_filter_reads_the_visitors_follows_not_every_series(sort, reader):
+    count, page = plans(f"following=true&sort={sort}", follower_id=reader.pk)
     for plan in (count, page):
         assert not any(step.startswith("SCAN feed_series") for step in plan), plan
         assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
