@@ -74,7 +74,10 @@ def paginate(
     `decorate` adds what only the shown rows need (joins, annotations). It is
     applied to this page's rows alone — `pk IN (the page's ids, sorted and
     limited in a subquery)` — so counting and sorting 100k rows never carry
-    a join that 50 rows need.
+    a join that 50 rows need. The outer query keeps the sort and the columns
+    but not the filters: the subquery applied them, and a filter that reads
+    another table (a Codex status, the visitor's follows) would otherwise be
+    evaluated a second time.
     """
     page = clamp_page(page)
     page_size = clamp_page_size(page_size)
@@ -86,7 +89,10 @@ def paginate(
         items = list(queryset[offset : offset + page_size])
     else:
         window = queryset.values("pk")[offset : offset + page_size]
-        items = list(decorate(queryset.filter(pk__in=Subquery(window))))
+        rows = queryset.model._default_manager.filter(pk__in=Subquery(window))
+        rows = rows.order_by(*queryset.query.order_by)
+        rows.query.deferred_loading = queryset.query.deferred_loading
+        items = list(decorate(rows))
     return Page(
         items=items,
         page=page,

@@ -80,3 +80,12 @@ def test_the_admins_list_pages_read_the_coverage_the_codex_gap_needs(client, mak
         sql = page_select(client, path, **admin)
         assert '"feed_series"."chapter_coverage"' in sql, path
         assert '"feed_series"."description"' not in sql, path
+
+
+def test_a_codex_filter_is_evaluated_once_for_the_page_rows(client, make_series):
+    setup_overlay(make_series)
+    queries = admin_queries(client, "/api/v1/series?codexStatus=behind")
+    page = next(sql for sql in queries if '"feed_series"."canonical_title"' in sql)
+    # The statuses are read once, in the subquery of sorted, limited ids; the
+    # outer query only joins each shown row's link for the overlay.
+    assert page.count(f'FROM "{CODEX_TABLE}"') == 1, page
