@@ -65,6 +65,7 @@ def paginate(
     page_size: int | None = None,
     *,
     decorate: Callable[[QuerySet], QuerySet] | None = None,
+    then: QuerySet | None = None,
 ) -> Page:
     """Slice `queryset` to one page: one COUNT, one SELECT.
 
@@ -78,21 +79,25 @@ def paginate(
     but not the filters: the subquery applied them, and a filter that reads
     another table (a Codex status, the visitor's follows) would otherwise be
     evaluated a second time.
+
+    `then` lists more rows after every row of `queryset`, each part in its
+    own order (the "when followed" sort: the followed series, then the rest
+    by id). Two parts each read in index order cost one more COUNT (and a
+    second SELECT on the page where they meet); one ORDER BY over both
+    would sort every row of the catalog to show fifty.
     """
     page = clamp_page(page)
     page_size = clamp_page_size(page_size)
-    total = queryset.count()
+    parts = [queryset] if then is None else [queryset, then]
+    counts = [part.count() for part in parts]
+    total = sum(counts)
     offset = (page - 1) * page_size
-    if offset >= total:
-        items = []
-    elif decorate is None:
-        items = list(queryset[offset : offset + page_size])
-    else:
-        window = queryset.values("pk")[offset : offset + page_size]
-        rows = queryset.model._default_manager.filter(pk__in=Subquery(window))
-        rows = rows.order_by(*queryset.query.order_by)
-        rows.query.deferred_loading = queryset.query.deferred_loading
-        items = list(decorate(rows))
+    items: list[Any] = []
+    for part, count in zip(parts, counts, strict=True):
+        wanted = page_size - len(items)
+        if wanted and offset < count:
+            items += _rows(part, offset, offset + wanted, decorate)
+        offset = max(0, offset - count)
     return Page(
         items=items,
         page=page,
@@ -100,6 +105,19 @@ def paginate(
         total=total,
         pages=max(1, ceil(total / page_size)),
     )
+
+
+def _rows(
+    queryset: QuerySet, start: int, stop: int, decorate: Callable[[QuerySet], QuerySet] | None
+) -> list[Any]:
+    """Rows `start:stop` of `queryset`, decorated (see `paginate`)."""
+    if decorate is None:
+        return list(queryset[start:stop])
+    window = queryset.values("pk")[start:stop]
+    rows = decorate(queryset.model._default_manager.filter(pk__in=Subquery(window)))
+    rows.query.deferred_loading = queryset.query.deferred_loading
+    # After `decorate`: the order may name what it annotates (`followed_at`).
+    return list(rows.order_by(*queryset.query.order_by))
 
 
 def int_or_none(value: object) -> int | None:

@@ -6,7 +6,7 @@ follows nothing, so no query here can reveal anyone else's follows.
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from feed.models import Series
 from follows.models import Follow
@@ -24,6 +24,24 @@ def with_followed_at(queryset: QuerySet, user_id: int | None) -> QuerySet:
     if "followed_at" in queryset.query.annotations:
         return queryset
     return queryset.annotate(followed_at=Subquery(_follows_of(user_id).values("created_at")[:1]))
+
+
+def followed_first(
+    queryset: QuerySet, user_id: int, *, descending: bool
+) -> tuple[QuerySet, QuerySet]:
+    """The "when followed" sort as two parts: this user's follows by when, then the rest by id.
+
+    Read one after the other (`feed.pagination.paginate(then=...)`), they
+    list what one ORDER BY `followed_at` (nulls last), `id` would, but the
+    first is as long as the user's follows and the second walks the id
+    order: neither sorts the catalog.
+    """
+    follows = Follow.objects.filter(user_id=user_id).values("series_id")
+    followed = with_followed_at(queryset.filter(pk__in=follows), user_id)
+    rest = queryset.exclude(pk__in=follows)
+    if descending:
+        return followed.order_by(F("followed_at").desc(), F("pk").desc()), rest.order_by("-pk")
+    return followed.order_by("followed_at", "pk"), rest.order_by("pk")
 
 
 def only_followed(queryset: QuerySet, user_id: int | None) -> QuerySet:

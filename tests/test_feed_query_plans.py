@@ -15,6 +15,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from feed.queries import FOLLOWED_SORT, SORTS, parse_filters, series_queryset
+from follows.queries import followed_first
 
 pytestmark = [
     pytest.mark.django_db,
@@ -82,3 +83,27 @@ def test_the_following_filter_reads_the_visitors_follows_not_every_series(sort, 
     for plan in (count, page):
         assert not any(step.startswith("SCAN feed_series") for step in plan), plan
         assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
+
+
+def page_plan(queryset) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        list(queryset.values("pk")[:50])
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {captured.captured_queries[0]['sql']}")
+        return [row[-1] for row in cursor.fetchall()]
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_the_followed_sort_reads_the_follows_then_the_id_order_and_never_sorts_the_catalog(
+    order, reader
+):
+    filters = parse_filters(
+        QueryDict(f"sort=followed&order={order}"), is_admin=False, can_follow=True
+    )
+    queryset = series_queryset(filters, is_admin=False, follower_id=reader.pk)
+    followed, rest = followed_first(queryset, reader.pk, descending=order == "desc")
+    first = page_plan(followed)
+    assert any("USING INTEGER PRIMARY KEY" in step for step in first), first
+    assert not any(step.startswith("SCAN feed_series") for step in first), first
+    then = page_plan(rest)
+    assert not any("TEMP B-TREE" in step for step in then), then

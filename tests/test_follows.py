@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from feed.queries import parse_filters, series_queryset
 from follows.models import Follow
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +115,50 @@ def test_sort_by_when_followed_newest_first(reader_client, reader, make_series):
 
     assert newest == ["Monster", "Vinland Saga", "Berserk"]
     assert oldest == ["Berserk", "Vinland Saga", "Monster"]
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+def test_sort_by_when_followed_lists_every_series_as_one_order_would_across_pages(
+    reader_client, reader, make_series, order
+):
+    now = timezone.now()
+    titles = [f"Series {n}" for n in range(7)]
+    catalog = [make_series(title, release_count=1) for title in titles]
+    for days_ago, series in ((3, catalog[4]), (1, catalog[1]), (2, catalog[5])):
+        Follow.objects.create(user=reader, series=series, created_at=now - timedelta(days=days_ago))
+    # The rule: when followed (nulls last), then id — the single ORDER BY the
+    # two parts stand in for.
+    filters = parse_filters({"sort": "followed", "order": order}, is_admin=False, can_follow=True)
+    expected = list(
+        series_queryset(filters, is_admin=False, follower_id=reader.pk).values_list(
+            "canonical_title", flat=True
+        )
+    )
+    assert expected[:3] == (
+        ["Series 1", "Series 5", "Series 4"]
+        if order == "desc"
+        else ["Series 4", "Series 5", "Series 1"]
+    )
+
+    # Pages of two cross from the followed series into the rest mid-page.
+    shown = []
+    for page in (1, 2, 3, 4):
+        shown += feed_titles(reader_client, sort="followed", order=order, pageSize=2, page=page)
+    assert shown == expected
+
+
+def test_sort_by_when_followed_costs_two_counts_and_at_most_two_selects(
+    reader_client, reader, make_series, django_assert_max_num_queries
+):
+    for n in range(40):
+        series = make_series(f"Series {n:02}", release_count=1)
+        if n % 3 == 0:
+            Follow.objects.create(user=reader, series=series)
+    # session + user, a COUNT per part, and the page where the parts meet reads both.
+    with django_assert_max_num_queries(6):
+        html = reader_client.get("/", {"sort": "followed", "pageSize": 20}).content.decode()
+    assert html.count("★ Following") == 14
+    assert html.count("☆ Follow") == 6
 
 
 def test_the_followed_sort_and_filter_are_dropped_for_anonymous_visitors(client, make_series):
