@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from covers import storage
-from covers.templatetags.covers_tags import cover_src
+from covers.cache import local_src
 from tests.covers_helpers import QueueRecorder, cache_cover, tiny_png
 
 URL = "https://cdn.test/berserk.png"
@@ -62,9 +62,9 @@ def test_showing_a_cover_rewrites_its_atime_at_most_hourly(data_dir):
     assert path.stat().st_mtime == 1_000_000.0
 
 
-def test_the_cover_src_filter_is_the_local_url_or_nothing(data_dir, monkeypatch):
+def test_a_covers_src_is_the_local_url_or_nothing(data_dir, monkeypatch):
     monkeypatch.setattr("covers.cache.async_task", QueueRecorder())
-    assert cover_src(URL) == ""
+    assert local_src(URL) == ""
     cache_cover(URL)
-    assert cover_src(URL) == f"/covers/{KEY}"
-    assert cover_src("") == ""
+    assert local_src(URL) == f"/covers/{KEY}"
+    assert local_src("") == ""
