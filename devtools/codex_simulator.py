@@ -12,6 +12,12 @@ Library file format: a JSON list of
 "volumesOwned": int|null}`. Missing count keys mean null; `title` only orders
 the index (Codex sorts by name, then id) and is never emitted.
 
+`prerender_page_size` makes it a *fast* Codex: every page at that page size
+is rendered and serialised once, when the library is set, and served as
+bytes from memory, so a client's fetch costs what receiving it costs (the
+benchmarks' floor for a sweep). The pages are exactly what the ordinary path
+renders, `externalIds` shuffled once rather than per request.
+
 Control routes (not part of Codex, never rate limited or counted):
 `GET|POST /__sim__/faults` (POST a JSON object such as `{"mode": "down"}`),
 `GET|DELETE /__sim__/stats`, `PUT /__sim__/library` (a JSON library list).
@@ -253,7 +259,8 @@ class CodexSimulator:
     and `forbidden_keys` 403 "Missing required permission: SeriesRead".
     `rate_limit`/`burst` enable Codex's per-IP token bucket (Codex's defaults
     are 10/s, burst 50). `shuffle_seed` makes the per-request shuffle of each
-    item's `externalIds` reproducible.
+    item's `externalIds` reproducible. `prerender_page_size` serves pages of
+    that size from bytes rendered once (see the module docstring).
     """
 
     def __init__(
@@ -268,7 +275,12 @@ class CodexSimulator:
         burst: int | None = None,
         faults: SimulatorFaults | Mapping[str, Any] | str | None = None,
         shuffle_seed: int | None = None,
+        prerender_page_size: int | None = None,
     ) -> None:
+        if prerender_page_size is not None and not 1 <= prerender_page_size <= CODEX_MAX_PAGE_SIZE:
+            raise ValueError(f"prerender page size must be between 1 and {CODEX_MAX_PAGE_SIZE}")
+        self.prerender_page_size = prerender_page_size
+        self._prerendered: list[bytes] = []
         self.api_key = api_key
         self.expired_keys = frozenset(expired_keys)
         self.forbidden_keys = frozenset(forbidden_keys)
@@ -296,8 +308,30 @@ class CodexSimulator:
         """Replace the library; it is served in Codex's order (title, then id)."""
         normalized = normalize_library(library)
         normalized.sort(key=lambda series: (series["title"].casefold(), series["id"]))
+        prerendered = self._prerender(normalized)
         with self._lock:
             self._library = normalized
+            self._prerendered = prerendered
+
+    def _prerender(self, library: list[dict[str, Any]]) -> list[bytes]:
+        """Every page at `prerender_page_size`, serialised; empty when not prerendering."""
+        page_size = self.prerender_page_size
+        if page_size is None:
+            return []
+        total = len(library)
+        total_pages = math.ceil(total / page_size)
+        return [
+            json.dumps(
+                self._index_body(
+                    library[(page - 1) * page_size : page * page_size],
+                    page,
+                    page_size,
+                    total,
+                    total_pages,
+                )
+            ).encode()
+            for page in range(1, total_pages + 1)
+        ]
 
     def set_faults(self, faults: SimulatorFaults | Mapping[str, Any] | str | None = None) -> None:
         """Switch misbehaviour: a mode name, a dict of `SimulatorFaults` fields, or None."""
@@ -468,7 +502,12 @@ class CodexSimulator:
             )
 
         with self._lock:
-            library = self._library
+            library, prerendered = self._library, self._prerendered
+        reshaped = faults.mode in ("shrinking_total", "truncated") and page >= faults.page
+        if page_size == self.prerender_page_size and page <= len(prerendered) and not reshaped:
+            return SimulatorResponse(
+                status=HTTPStatus.OK, body=prerendered[page - 1], content_type="application/json"
+            )
         if faults.mode == "shrinking_total" and page >= faults.page:
             library = library[faults.shrink_by :]
         total = len(library)
@@ -476,7 +515,18 @@ class CodexSimulator:
         rows = library[(page - 1) * page_size : page * page_size]
         if faults.mode == "truncated" and page >= faults.page:
             rows = []
-        body = {
+        return _json(HTTPStatus.OK, self._index_body(rows, page, page_size, total, total_pages))
+
+    def _index_body(
+        self,
+        rows: list[dict[str, Any]],
+        page: int,
+        page_size: int,
+        total: int,
+        total_pages: int,
+    ) -> dict[str, Any]:
+        """One external-index page (Codex's `ExternalIndexResponse`) holding these rows."""
+        return {
             "data": [self._render_series(series) for series in rows],
             "page": page,
             "pageSize": page_size,
@@ -484,7 +534,6 @@ class CodexSimulator:
             "totalPages": total_pages,
             "links": _pagination_links(page, page_size, total_pages),
         }
-        return _json(HTTPStatus.OK, body)
 
     def _authenticate(self, headers: Mapping[str, str]) -> SimulatorResponse | None:
         """Codex's AuthContext extractor: Authorization first, then X-API-Key."""

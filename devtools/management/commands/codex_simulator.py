@@ -16,6 +16,7 @@ from devtools.codex_simulator import (
     load_library,
 )
 from devtools.synthetic import generate_library
+from tsundoku.config import CODEX_MAX_PAGE_SIZE
 
 
 class Command(BaseCommand):
@@ -66,6 +67,17 @@ class Command(BaseCommand):
         parser.add_argument(
             "--shuffle-seed", type=int, help="make the externalIds shuffle reproducible"
         )
+        parser.add_argument(
+            "--prerender",
+            type=int,
+            nargs="?",
+            const=CODEX_MAX_PAGE_SIZE,
+            metavar="PAGE_SIZE",
+            help=(
+                "a fast Codex: render every page of this size (default "
+                f"{CODEX_MAX_PAGE_SIZE}) once at start-up and serve it from memory"
+            ),
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -89,6 +101,7 @@ class Command(BaseCommand):
                 burst=options["burst"],
                 faults=faults,
                 shuffle_seed=options["shuffle_seed"],
+                prerender_page_size=options["prerender"],
             )
         except (OSError, ValueError, TypeError) as exc:
             raise CommandError(str(exc)) from exc
