@@ -12,7 +12,6 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH_CONFIG = REPO / "benchmarks" / "bench.toml"
 ADMIN_TOKEN = "bench-admin-token"
 CODEX_KEY = "bench-codex-key"
-CODEX_PORT = 18081
 
 
 def bench_environment() -> dict[str, str]:
