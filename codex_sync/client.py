@@ -19,7 +19,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -329,18 +329,21 @@ class CodexClient:
                 on_page(page)
             yield page
 
-    def fetch_full_index(
+    def iter_full_index(
         self, on_page: Callable[[ExternalIndexPage], None] | None = None
-    ) -> list[CodexSeries]:
-        """Fetch every page and return all series, or raise; never a partial index.
+    ) -> Iterator[ExternalIndexPage]:
+        """Yield each page as it arrives, holding only series not seen on an earlier page.
 
-        Raises `CodexIncompleteIndex` as soon as a page is empty before `total`
-        rows were seen or `total` changes between pages (the library changed
-        mid-walk, so rows may have shifted between pages), and at the end when
-        the distinct series seen do not add up to `total`. `on_page` is called
-        for each page that passed those checks (progress reporting).
+        The guard of a whole index: raises `CodexIncompleteIndex` as soon as a
+        page is empty before `total` rows were seen or `total` changes between
+        pages (the library changed mid-walk, so rows may have shifted between
+        pages), and after the last page when the distinct series seen do not
+        add up to `total`. So a caller may work on each page as it comes (the
+        sweep matches while the next page downloads) but must act on nothing
+        until the walk has ended without raising. `on_page` is called for each
+        page that passed those checks (progress reporting).
         """
-        series_by_id: dict[str, CodexSeries] = {}
+        seen_ids: set[str] = set()
         expected_total: int | None = None
         for page in self.iter_external_index():
             if expected_total is None:
@@ -351,29 +354,32 @@ class CodexClient:
                     f"while paging (page {page.page}); the library changed mid-sweep, "
                     "try again"
                 )
-            if not page.items and len(series_by_id) < expected_total:
+            if not page.items and len(seen_ids) < expected_total:
                 raise CodexIncompleteIndex(
                     f"Codex's external-index page {page.page} came back empty after "
-                    f"{len(series_by_id)} of {expected_total} series"
+                    f"{len(seen_ids)} of {expected_total} series"
                 )
-            for item in page.items:
-                if item.id in series_by_id:
-                    logger.warning(
-                        "Codex listed series %s twice (page %d); counting it once",
-                        item.id,
-                        page.page,
-                    )
-                    continue
-                series_by_id[item.id] = item
+            fresh = [item for item in page.items if _first_sighting(item, seen_ids, page)]
+            if len(fresh) != len(page.items):
+                page = replace(page, items=tuple(fresh))
             if on_page is not None:
                 on_page(page)
-        seen = len(series_by_id)
+            yield page
+        seen = len(seen_ids)
         if expected_total is not None and seen != expected_total:
             raise CodexIncompleteIndex(
                 f"Codex's external index listed {seen} distinct series "
                 f"but reported a total of {expected_total}"
             )
-        return list(series_by_id.values())
+
+    def fetch_full_index(
+        self, on_page: Callable[[ExternalIndexPage], None] | None = None
+    ) -> list[CodexSeries]:
+        """Fetch every page and return all series, or raise; never a partial index.
+
+        `iter_full_index` is the walk and its guard; this collects what it yields.
+        """
+        return [item for page in self.iter_full_index(on_page) for item in page.items]
 
     # -- transport ------------------------------------------------------------------
 
@@ -635,6 +641,17 @@ def _parse_external_ids(raw: Any, series_id: str) -> tuple[CodexExternalId, ...]
             )
         )
     return tuple(external_ids)
+
+
+def _first_sighting(item: CodexSeries, seen_ids: set[str], page: ExternalIndexPage) -> bool:
+    """Note the series as seen; False (and a warning) when an earlier row listed it."""
+    if item.id in seen_ids:
+        logger.warning(
+            "Codex listed series %s twice (page %d); counting it once", item.id, page.page
+        )
+        return False
+    seen_ids.add(item.id)
+    return True
 
 
 def _whole_number(value: Any, field: str, series_id: str) -> int | None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -61,45 +60,48 @@ UNMATCHED_COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
-class LinkRow:
-    """One automatic link as the sweep wants it stored (the UUID canonical)."""
+# An automatic link as stored: its `LINK_COLUMNS` in order, the UUID in the
+# database's own form (see `uuid_to_db`). The sweep builds one per match and
+# compares it with what is stored, so it is a plain tuple: 100k of them must
+# be cheap to build and to compare.
+LinkRow = tuple
 
-    series_id: int
-    codex_series_uuid: str
-    matched_provider: str
-    matched_external_id: str
-    local_max_volume: int | None
-    local_max_chapter: float | None
-    volumes_owned: int | None
 
-    @classmethod
-    def from_match(cls, match: Match) -> LinkRow:
-        """The link a match asks for, with the matched Codex series' counts."""
-        codex = match.codex
-        return cls(
-            series_id=match.series_id,
-            codex_series_uuid=codex.id,
-            matched_provider=match.provider,
-            matched_external_id=match.external_id,
-            local_max_volume=codex.local_max_volume,
-            local_max_chapter=codex.local_max_chapter,
-            volumes_owned=codex.volumes_owned,
+def link_row(match: Match, db_uuid: Callable[[str], str]) -> LinkRow:
+    """The automatic link a match asks for, with the matched Codex series' counts."""
+    codex = match.codex
+    return (
+        match.series_id,
+        db_uuid(codex.id),
+        match.provider,
+        match.external_id,
+        codex.local_max_volume,
+        codex.local_max_chapter,
+        codex.volumes_owned,
+    )
+
+
+def read_auto_links() -> dict[int, LinkRow]:
+    """Every stored automatic link as a `LinkRow`, by series id: one query.
+
+    Raw SQL on purpose: the ORM would build 100k UUID objects only for the
+    sweep to compare them as text.
+    """
+    table = CodexLink._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(_as_text(column) for column in LINK_COLUMNS)} "
+            f"FROM {table} WHERE link_kind = %s",
+            [LinkKind.AUTO],
         )
+        return {row[0]: row for row in cursor.fetchall()}
 
-    def stored_state(self, db_uuid: Callable[[str], str]) -> tuple:
-        """The link's columns after `series_id`, as stored (`LINK_COLUMNS` order).
 
-        The sweep compares this with what is stored to write only the changes.
-        """
-        return (
-            db_uuid(self.codex_series_uuid),
-            self.matched_provider,
-            self.matched_external_id,
-            self.local_max_volume,
-            self.local_max_chapter,
-            self.volumes_owned,
-        )
+def _as_text(column: str) -> str:
+    # PostgreSQL hands a uuid column back as uuid.UUID; SQLite stores 32 hex characters.
+    if column == "codex_series_uuid" and connection.vendor == "postgresql":
+        return f"{column}::text"
+    return column
 
 
 def uuid_to_db() -> Callable[[str], str]:
@@ -166,8 +168,7 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
         f"ON CONFLICT (series_id) DO UPDATE SET {updates} "
         f"WHERE {table}.link_kind = %s"
     )
-    db_uuid = uuid_to_db()
-    payload = _json_rows((row.series_id, *row.stored_state(db_uuid)) for row in rows)
+    payload = _json_rows(rows)
     when = _db_datetime(synced_at)
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.

@@ -90,20 +90,26 @@ def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) 
     """Every catalog series this Codex series shares an id with, best first.
 
     This runs once per Codex series (100k times in a large sweep), so it keeps
-    plain tuples while comparing and builds a `Match` only for each winner.
+    plain tuples while comparing, allocates nothing for a series that shares
+    no id, and builds a `Match` only for each winner.
     """
-    found: dict[int, tuple[int, str, str]] = {}  # series id → (rank, provider, external id)
+    found: dict[int, tuple[int, str, str]] | None = None  # series id → (rank, provider, id)
     for ref in item.external_ids:
         provider = normalize_source(ref.source)
         if provider is None:
             continue
+        series_ids = index.get((provider, canonical_external_id(provider, ref.external_id)))
+        if series_ids is None:
+            continue
         rank = PROVIDER_RANK[provider]
-        for series_id in index.get(
-            (provider, canonical_external_id(provider, ref.external_id)), ()
-        ):
+        if found is None:
+            found = {}
+        for series_id in series_ids:
             best = found.get(series_id)
             if best is None or rank < best[0]:
                 found[series_id] = (rank, provider, ref.external_id)
+    if found is None:
+        return []
     ordered = (
         sorted(found.items(), key=lambda kv: (kv[1][0], kv[0])) if len(found) > 1 else found.items()
     )
@@ -113,6 +119,110 @@ def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) 
     ]
 
 
+class IndexMatcher:
+    """Decide the auto links for one sweep, a page of the index at a time.
+
+    The sweep feeds each page as it arrives, so matching overlaps the
+    download; `result()` settles what only the whole index can (several
+    Codex series claiming one catalog series). Series with a manual link are
+    not auto-linked (the admin's choice stands), and a Codex series the admin
+    linked by hand is not auto-linked elsewhere; it only refreshes the manual
+    link's counts. The outcome does not depend on how the index was paged.
+    """
+
+    def __init__(
+        self,
+        index: Mapping[CatalogKey, tuple[int, ...]],
+        *,
+        manual_series_ids: set[int] = frozenset(),
+        manual_codex_uuids: set[str] = frozenset(),
+    ) -> None:
+        self._index = index
+        self._manual_series_ids = manual_series_ids
+        self._manual_codex_uuids = manual_codex_uuids
+        self._result = MatchResult()
+        # First claim per series; a list only where two Codex series compete.
+        # (One of each per Codex series at 100k scale: keep the common path cheap.)
+        self._claims: dict[int, Match] = {}
+        self._rivals_of: dict[int, list[Match]] = {}
+
+    def add(self, items: Iterable[CodexSeries]) -> None:
+        """Match these Codex series (each listed once in the whole index)."""
+        result, index = self._result, self._index
+        manual_series_ids, manual_codex_uuids = self._manual_series_ids, self._manual_codex_uuids
+        claims, rivals_of = self._claims, self._rivals_of
+        for item in items:
+            if item.id in manual_codex_uuids:
+                result.manual_refresh[item.id] = item
+                continue
+            shared = _candidates(item, index)
+            if not shared:
+                result.unmatched.append(item)
+                continue
+            candidates = (
+                [m for m in shared if m.series_id not in manual_series_ids]
+                if manual_series_ids
+                else shared
+            )
+            if not candidates:
+                continue
+            chosen = candidates[0]
+            if len(candidates) > 1:
+                result.conflicts.append(_matches_many(item, candidates))
+            first = claims.setdefault(chosen.series_id, chosen)
+            if first is not chosen:
+                rivals_of.setdefault(chosen.series_id, [first]).append(chosen)
+
+    def result(self) -> MatchResult:
+        """Settle rival claims and return the sweep's matches, sorted by series id.
+
+        Call once, after the last page; the matcher lets go of the catalog index.
+        """
+        self._index = {}
+        result = self._result
+        for series_id, chosen in self._claims.items():
+            rivals = self._rivals_of.get(series_id)
+            if rivals is None:
+                result.matches.append(chosen)
+                continue
+            # Several Codex series claim one catalog series (duplicates in the
+            # library, or a shared id): keep the best provider, then lowest UUID.
+            rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
+            chosen = rivals[0]
+            result.matches.append(chosen)
+            result.conflicts.append(
+                Conflict(
+                    kind=ConflictKind.MANY_CLAIM_ONE,
+                    codex_series_uuids=tuple(m.codex.id for m in rivals),
+                    series_ids=(series_id,),
+                    chosen_codex_series_uuid=chosen.codex.id,
+                    chosen_series_id=series_id,
+                    detail=(
+                        f"{len(rivals)} Codex series claim this series; kept "
+                        f"{chosen.codex.id} (matched by {chosen.provider}:{chosen.external_id})."
+                    ),
+                )
+            )
+        result.matches.sort(key=lambda m: m.series_id)
+        return result
+
+
+def _matches_many(item: CodexSeries, candidates: list[Match]) -> Conflict:
+    chosen = candidates[0]
+    return Conflict(
+        kind=ConflictKind.CODEX_MATCHES_MANY,
+        codex_series_uuids=(item.id,),
+        series_ids=tuple(m.series_id for m in candidates),
+        chosen_codex_series_uuid=item.id,
+        chosen_series_id=chosen.series_id,
+        detail=(
+            "Matched by "
+            + ", ".join(f"{m.provider}:{m.external_id}" for m in candidates)
+            + f"; kept {chosen.provider}:{chosen.external_id}."
+        ),
+    )
+
+
 def match_index(
     items: Iterable[CodexSeries],
     index: Mapping[CatalogKey, tuple[int, ...]],
@@ -120,74 +230,9 @@ def match_index(
     manual_series_ids: set[int] = frozenset(),
     manual_codex_uuids: set[str] = frozenset(),
 ) -> MatchResult:
-    """Decide the auto links for one sweep.
-
-    Series with a manual link are not auto-linked (the admin's choice
-    stands), and a Codex series the admin linked by hand is not auto-linked
-    elsewhere; it only refreshes the manual link's counts.
-    """
-    result = MatchResult()
-    # First claim per series; a list only where two Codex series compete.
-    # (One of each per Codex series at 100k scale: keep the common path cheap.)
-    claims: dict[int, Match] = {}
-    rivals_of: dict[int, list[Match]] = {}
-    for item in items:
-        if item.id in manual_codex_uuids:
-            result.manual_refresh[item.id] = item
-            continue
-        shared = _candidates(item, index)
-        if not shared:
-            result.unmatched.append(item)
-            continue
-        candidates = (
-            [m for m in shared if m.series_id not in manual_series_ids]
-            if manual_series_ids
-            else shared
-        )
-        if not candidates:
-            continue
-        chosen = candidates[0]
-        if len(candidates) > 1:
-            result.conflicts.append(
-                Conflict(
-                    kind=ConflictKind.CODEX_MATCHES_MANY,
-                    codex_series_uuids=(item.id,),
-                    series_ids=tuple(m.series_id for m in candidates),
-                    chosen_codex_series_uuid=item.id,
-                    chosen_series_id=chosen.series_id,
-                    detail=(
-                        "Matched by "
-                        + ", ".join(f"{m.provider}:{m.external_id}" for m in candidates)
-                        + f"; kept {chosen.provider}:{chosen.external_id}."
-                    ),
-                )
-            )
-        first = claims.setdefault(chosen.series_id, chosen)
-        if first is not chosen:
-            rivals_of.setdefault(chosen.series_id, [first]).append(chosen)
-
-    for series_id, chosen in claims.items():
-        rivals = rivals_of.get(series_id)
-        if rivals is None:
-            result.matches.append(chosen)
-            continue
-        # Several Codex series claim one catalog series (duplicates in the
-        # library, or a shared id): keep the best provider, then lowest UUID.
-        rivals.sort(key=lambda m: (PROVIDER_RANK[m.provider], m.codex.id))
-        chosen = rivals[0]
-        result.matches.append(chosen)
-        result.conflicts.append(
-            Conflict(
-                kind=ConflictKind.MANY_CLAIM_ONE,
-                codex_series_uuids=tuple(m.codex.id for m in rivals),
-                series_ids=(series_id,),
-                chosen_codex_series_uuid=chosen.codex.id,
-                chosen_series_id=series_id,
-                detail=(
-                    f"{len(rivals)} Codex series claim this series; kept "
-                    f"{chosen.codex.id} (matched by {chosen.provider}:{chosen.external_id})."
-                ),
-            )
-        )
-    result.matches.sort(key=lambda m: m.series_id)
-    return result
+    """Decide the auto links for a whole index at once (see `IndexMatcher`)."""
+    matcher = IndexMatcher(
+        index, manual_series_ids=manual_series_ids, manual_codex_uuids=manual_codex_uuids
+    )
+    matcher.add(items)
+    return matcher.result()

@@ -1,14 +1,17 @@
 """The Codex sweep pipeline (SPEC §5.2): read the whole external index, re-derive the links.
 
-    lock → preflight /info → fetch every page → match → guard → persist (one transaction) → record
+    lock → preflight /info → fetch every page ‖ match each page → guard → persist → record
 
 The steps live apart: the lock in `codex_sync.lock`, preflight and the
 connection's state in `codex_sync.connection`, the client (UUIDs canonical
 as it parses them) in `codex_sync.client`, matching in `codex_sync.matching`,
 the set-based writes in `codex_sync.link_store`. This module runs them.
 
-Network I/O happens before the transaction opens; nothing is written to the
-link table unless the whole index arrived. An outage, a rejected key or a
+The pages download on a thread of their own (`IndexDownload`) while this
+thread reads the catalog and matches each page as it arrives: pages are
+independent until the apply, and the download spends much of its time
+waiting on Codex. Network I/O happens before the transaction opens; nothing
+is written to the link table unless the whole index arrived. An outage, a rejected key or a
 partial index leaves every stored link exactly as it was. So does a
 well-formed index that would remove most automatic links at once (an
 unmounted library, the wrong account): that sweep is held back until the
@@ -18,15 +21,14 @@ admin applies it anyway.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 import traceback
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from django.db import connection, transaction
-from django.db.models import CharField
-from django.db.models.functions import Cast
+from django.db import transaction
 from django.utils import timezone
 
 from codex_sync import link_store
@@ -34,7 +36,6 @@ from codex_sync.client import (
     CodexClient,
     CodexError,
     CodexForbidden,
-    CodexSeries,
     CodexUnauthorized,
     CodexUnreachable,
     ExternalIndexPage,
@@ -56,7 +57,7 @@ from codex_sync.lock import (
     release_lock,
     renew_lock,
 )
-from codex_sync.matching import catalog_index, match_index
+from codex_sync.matching import IndexMatcher, MatchResult, catalog_index
 from codex_sync.models import (
     CodexLink,
     LinkKind,
@@ -193,9 +194,8 @@ def _sweep(
     if info is None:
         return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=last_error())
 
-    snapshot = _snapshot_while_fetching()
     try:
-        items = _fetch(client, token, on_progress, run)
+        catalog, result, fetched = _fetch_and_match(client, token, on_progress, run)
     except (CodexUnauthorized, CodexForbidden) as exc:
         record_auth_failure(exc)
         return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
@@ -209,12 +209,9 @@ def _sweep(
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
-    finally:
-        # On every path, so the reader thread never outlives the sweep.
-        catalog = snapshot.result()
 
     try:
-        return _apply(run, started, items, catalog, token, apply_anyway)
+        return _apply(run, started, result, fetched, catalog, token, apply_anyway)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
@@ -225,7 +222,7 @@ class CatalogSnapshot:
 
     index: dict
     manual: list[tuple[int, str]]
-    stored_auto: dict[int, tuple]
+    stored_auto: dict[int, link_store.LinkRow]
 
 
 def load_catalog_snapshot() -> CatalogSnapshot:
@@ -240,108 +237,125 @@ def load_catalog_snapshot() -> CatalogSnapshot:
             link_kind=LinkKind.MANUAL
         ).values_list("series_id", "codex_series_uuid")
     ]
-    # The UUID read as text in the database's own form (see link_store.uuid_to_db):
-    # building 100k uuid.UUID objects just to compare them costs more than the rest.
-    stored_auto = {
-        series_id: tuple(rest)
-        for series_id, *rest in CodexLink.objects.filter(link_kind=LinkKind.AUTO)
-        .annotate(uuid_text=Cast("codex_series_uuid", CharField()))
-        .values_list(
-            "series_id",
-            "uuid_text",
-            "matched_provider",
-            "matched_external_id",
-            "local_max_volume",
-            "local_max_chapter",
-            "volumes_owned",
-        )
-    }
-    return CatalogSnapshot(index=index, manual=manual, stored_auto=stored_auto)
+    return CatalogSnapshot(index=index, manual=manual, stored_auto=link_store.read_auto_links())
 
 
-def _load_snapshot_in_thread() -> CatalogSnapshot:
-    try:
-        return load_catalog_snapshot()
-    finally:
-        connection.close()  # this thread's own connection
+class IndexDownload:
+    """Codex's external index walked on a thread of its own, pages handed over as they arrive.
 
-
-def _snapshot_while_fetching() -> Future:
-    """Read the catalog side on another thread while Codex's pages download.
-
-    Those reads don't depend on Codex's answer and the fetch spends much of
-    its time waiting on the socket, so this takes ~0.5 s (at 100k series) off
-    the sweep. Inside a caller's transaction another connection could not see
-    its uncommitted rows, so there the snapshot is read inline. Reading early
-    is safe: every write is guarded by `link_kind = 'auto'`, so a hand link
-    made meanwhile is never overwritten.
+    The walk (`CodexClient.iter_full_index`, with its guard against a partial
+    index) runs on the thread; `pages()` yields each page to the caller's
+    thread and re-raises there whatever the walk raised, so the caller sees
+    exactly what a walk on its own thread would have shown it. Leaving the
+    `with` block stops the walk after the page in flight and waits for the
+    thread, so it never outlives the sweep. The thread touches no database.
     """
-    if connection.in_atomic_block:
-        future: Future = Future()
-        future.set_result(load_catalog_snapshot())
-        return future
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="codex-catalog")
-    future = executor.submit(_load_snapshot_in_thread)
-    executor.shutdown(wait=False)  # not `with`: that would wait for the read right here
-    return future
+
+    _END = object()
+
+    def __init__(self, client: CodexClient) -> None:
+        self._client = client
+        self._handover: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._walk, name="codex-index", daemon=True)
+
+    def __enter__(self) -> IndexDownload:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _walk(self) -> None:
+        try:
+            for page in self._client.iter_full_index():
+                self._handover.put(page)
+                if self._stop.is_set():
+                    return
+        except BaseException as exc:  # handed to the caller's thread, raised there
+            self._handover.put(exc)
+        else:
+            self._handover.put(self._END)
+
+    def pages(self) -> Iterator[ExternalIndexPage]:
+        while True:
+            handed = self._handover.get()
+            if handed is self._END:
+                return
+            if isinstance(handed, BaseException):
+                raise handed
+            yield handed
 
 
-def _fetch(
+def _fetch_and_match(
     client: CodexClient, token: str, on_progress: ProgressCallback | None, run: SyncRun
-) -> list[CodexSeries]:
+) -> tuple[CatalogSnapshot, MatchResult, int]:
+    """Download every page while reading the catalog and matching each page as it comes.
+
+    Returns the snapshot, the match result and how many Codex series were
+    fetched; raises whatever the walk raised (nothing has been written then).
+    """
     last_write = 0.0
-    pages_seen = 0
-
-    def page_done(page: ExternalIndexPage) -> None:
-        nonlocal last_write, pages_seen
-        pages_seen += 1
-        if on_progress:
-            on_progress(pages_seen, page.total_pages)
-        now = time.monotonic()
-        if now - last_write >= PROGRESS_INTERVAL_SECONDS or pages_seen == page.total_pages:
-            last_write = now
-            if not renew_lock(
-                token, progress_pages=pages_seen, progress_total_pages=page.total_pages
-            ):
-                raise LockLost(LOCK_LOST_MESSAGE)
-
+    pages_seen = fetched = 0
     try:
-        return client.fetch_full_index(on_page=page_done)
+        with IndexDownload(client) as download:
+            # Read while the first pages download: it does not depend on Codex's answer.
+            catalog = load_catalog_snapshot()
+            matcher = IndexMatcher(
+                catalog.index,
+                manual_series_ids={series_id for series_id, _ in catalog.manual},
+                manual_codex_uuids={codex_uuid for _, codex_uuid in catalog.manual},
+            )
+            for page in download.pages():
+                pages_seen += 1
+                if on_progress:
+                    on_progress(pages_seen, page.total_pages)
+                now = time.monotonic()
+                if now - last_write >= PROGRESS_INTERVAL_SECONDS or pages_seen == page.total_pages:
+                    last_write = now
+                    if not renew_lock(
+                        token, progress_pages=pages_seen, progress_total_pages=page.total_pages
+                    ):
+                        raise LockLost(LOCK_LOST_MESSAGE)
+                matcher.add(page.items)
+                fetched += len(page.items)
     finally:
         # Also on failure: "failed after 2 of 5 pages" is worth seeing in the run.
         run.pages = pages_seen
+    # The index is the largest structure of the sweep; free it before building payloads.
+    catalog.index = {}
+    return catalog, matcher.result(), fetched
 
 
 def _apply(
     run: SyncRun,
     started: float,
-    items: list[CodexSeries],
+    result: MatchResult,
+    fetched: int,
     catalog: CatalogSnapshot,
     token: str,
     apply_anyway: bool = False,
 ) -> SweepResult:
-    """Match, then write only what changed, in one transaction of set-based writes.
+    """Write only what changed, in one transaction of set-based writes.
 
     Comparing against the stored auto links keeps a re-sweep of an unchanged
     library to a handful of tiny statements, and a first sweep to one INSERT.
     """
     manual, stored_auto = catalog.manual, catalog.stored_auto
-    result = match_index(
-        items,
-        catalog.index,
-        manual_series_ids={series_id for series_id, _ in manual},
-        manual_codex_uuids={codex_uuid for _, codex_uuid in manual},
-    )
-    catalog.index = {}  # the largest structure of the sweep; free it before building payloads
-    rows = [link_store.LinkRow.from_match(match) for match in result.matches]
     db_uuid = link_store.uuid_to_db()
-    changed = [row for row in rows if stored_auto.get(row.series_id) != row.stored_state(db_uuid)]
-    desired = {row.series_id for row in rows}
+    changed = []
+    desired = set()
+    for match in result.matches:
+        row = link_store.link_row(match, db_uuid)
+        desired.add(match.series_id)
+        if stored_auto.get(match.series_id) != row:
+            changed.append(row)
     gone = sorted(set(stored_auto) - desired)
     if not apply_anyway and would_hold_back(len(gone), len(stored_auto)):
         message = held_back_message(len(gone), len(stored_auto))
         record_error(message)
-        run.fetched = len(items)
+        run.fetched = fetched
         run.linked = len(stored_auto) + len(manual)
         run.removed_links = 0
         return _finish(run, started, SyncOutcome.HELD_BACK, error=message)
@@ -358,8 +372,8 @@ def _apply(
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)
         linked = CodexLink.objects.count()
-        record_success(now, linked=linked, fetched=len(items))
-        run.fetched = len(items)
+        record_success(now, linked=linked, fetched=fetched)
+        run.fetched = fetched
         run.linked = linked
         run.new_links = len(desired - set(stored_auto))
         run.removed_links = removed
