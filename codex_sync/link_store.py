@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from codex_sync.models import CodexLink, LinkKind, SyncConflict, UnmatchedCodexSeries
+from tsundoku.db import select_all_at_once
 
 if TYPE_CHECKING:
     from codex_sync.client import CodexSeries
@@ -84,24 +85,18 @@ def link_row(match: Match, db_uuid: Callable[[str], str]) -> LinkRow:
 def read_auto_links() -> dict[int, LinkRow]:
     """Every stored automatic link as a `LinkRow`, by series id: one query.
 
-    Raw SQL on purpose: the ORM would build 100k UUID objects only for the
-    sweep to compare them as text.
+    In one database step (`select_all_at_once`), and without the ORM, which
+    would build 100k UUID objects only for the sweep to compare them as text.
     """
-    table = CodexLink._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(_as_text(column) for column in LINK_COLUMNS)} "
-            f"FROM {table} WHERE link_kind = %s",
-            [LinkKind.AUTO],
-        )
-        return {row[0]: row for row in cursor.fetchall()}
-
-
-def _as_text(column: str) -> str:
-    # PostgreSQL hands a uuid column back as uuid.UUID; SQLite stores 32 hex characters.
-    if column == "codex_series_uuid" and connection.vendor == "postgresql":
-        return f"{column}::text"
-    return column
+    uuid_as_text = "codex_series_uuid::text" if connection.vendor == "postgresql" else None
+    columns = [
+        uuid_as_text if column == "codex_series_uuid" and uuid_as_text else column
+        for column in LINK_COLUMNS
+    ]
+    rows = select_all_at_once(
+        columns, f"FROM {CodexLink._meta.db_table} WHERE link_kind = %s", [LinkKind.AUTO]
+    )
+    return {row[0]: tuple(row) for row in rows}
 
 
 def uuid_to_db() -> Callable[[str], str]:

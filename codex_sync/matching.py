@@ -110,9 +110,10 @@ def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) 
                 found[series_id] = (rank, provider, ref.external_id)
     if found is None:
         return []
-    ordered = (
-        sorted(found.items(), key=lambda kv: (kv[1][0], kv[0])) if len(found) > 1 else found.items()
-    )
+    if len(found) == 1:  # the usual case: no sort, no comprehension
+        ((series_id, (_rank, provider, external_id)),) = found.items()
+        return [Match(item, series_id, provider, external_id.strip())]
+    ordered = sorted(found.items(), key=lambda kv: (kv[1][0], kv[0]))
     return [
         Match(item, series_id, provider, external_id.strip())
         for series_id, (_rank, provider, external_id) in ordered

@@ -66,6 +66,7 @@ from codex_sync.models import (
     SyncTrigger,
 )
 from feed.models import ExternalId
+from tsundoku.db import select_all_at_once
 from tsundoku.logging import redact
 
 logger = logging.getLogger(__name__)
@@ -226,9 +227,10 @@ class CatalogSnapshot:
 
 
 def load_catalog_snapshot() -> CatalogSnapshot:
+    # Read while this process's other thread downloads pages: see select_all_at_once.
     index = catalog_index(
-        ExternalId.objects.values_list("series_id", "provider", "external_id").iterator(
-            chunk_size=10_000
+        select_all_at_once(
+            ["series_id", "provider", "external_id"], f"FROM {ExternalId._meta.db_table}"
         )
     )
     manual = [

@@ -273,6 +273,34 @@ def test_fetch_full_index_walks_every_page_in_order(mocked):
     assert all(call.request.headers["X-API-Key"] == API_KEY for call in mocked.calls)
 
 
+def test_iter_full_index_yields_each_page_and_holds_a_repeated_series_back(mocked):
+    codex = CodexClient(BASE_URL, API_KEY, page_size=2)
+    items = [series_item(number) for number in range(1, 4)]
+    pages = [[items[0], items[1]], [items[1].copy(), items[2]]]  # item 2 listed on both pages
+    for number, rows in enumerate(pages, start=1):
+        body = index_page(rows, page=number, page_size=2, total=3)
+        mocked.get(INDEX_URL, json=body, match=[page_matcher(number, 2)])
+
+    walk = codex.iter_full_index()
+    first = next(walk)
+    assert len(mocked.calls) == 1  # a page is handed over before the next is asked for
+    rest = list(walk)
+
+    assert [entry.id for entry in first.items] == [items[0]["id"], items[1]["id"]]
+    assert [[entry.id for entry in page.items] for page in rest] == [[items[2]["id"]]]
+
+
+def test_iter_full_index_raises_after_the_last_page_when_the_total_does_not_add_up(mocked):
+    codex = CodexClient(BASE_URL, API_KEY, page_size=2)
+    body = index_page([series_item(1), series_item(1)], page=1, page_size=2, total=2)
+    mocked.get(INDEX_URL, json=body, match=[page_matcher(1, 2)])
+    walk = codex.iter_full_index()
+
+    assert [entry.id for entry in next(walk).items] == [series_item(1)["id"]]
+    with pytest.raises(CodexIncompleteIndex, match="1 distinct series"):
+        next(walk)
+
+
 def test_empty_library_is_a_complete_index(mocked, client):
     mocked.get(INDEX_URL, json=index_page([], page=1, page_size=500, total=0) | {"totalPages": 0})
 

@@ -754,6 +754,70 @@ def test_synthetic_catalog_ids_follow_the_documented_scheme():
     assert to_base36(38332508338) == "hly6oqa"
 
 
+# ------------------------------------------------------------- the fast (pre-rendered) Codex
+
+
+def sorted_ids(body: dict) -> list[dict]:
+    """A page's items with each `externalIds` in one order (the simulator shuffles it)."""
+    return [
+        {**item, "externalIds": sorted(item["externalIds"], key=json.dumps)}
+        for item in body["data"]
+    ]
+
+
+def test_a_prerendered_codex_serves_the_same_pages_as_the_ordinary_one():
+    library = generate_library(1234, seed=3)
+    with (
+        SimulatorServer(library, api_key=API_KEY) as ordinary,
+        SimulatorServer(library, api_key=API_KEY, prerender_page_size=500) as fast,
+    ):
+        for page in (1, 2, 3, 4):
+            expected = get(ordinary, INDEX, page=page, pageSize=500)
+            served = get(fast, INDEX, page=page, pageSize=500)
+
+            assert served.status_code == expected.status_code == 200
+            assert served.headers["Content-Type"] == "application/json"
+            assert sorted_ids(served.json()) == sorted_ids(expected.json())
+            assert {**served.json(), "data": []} == {**expected.json(), "data": []}
+        assert_valid(
+            get(fast, INDEX, page=1, pageSize=500).json(),
+            "PaginatedResponse_SeriesExternalIndexDto",
+        )
+        # Another page size is rendered per request, as ever.
+        other = get(fast, INDEX, page=2, pageSize=100).json()
+        assert sorted_ids(other) == sorted_ids(get(ordinary, INDEX, page=2, pageSize=100).json())
+        assert fast.stats["index_pages"] == [1, 2, 3, 4, 1, 2]
+
+
+def test_a_prerendered_codex_still_checks_the_key_and_its_faults():
+    library = generate_library(30, seed=1)
+    with SimulatorServer(library, api_key=API_KEY, prerender_page_size=10) as fast:
+        assert get(fast, INDEX, key="wrong", page=1, pageSize=10).status_code == 401
+
+        fast.set_faults({"mode": "truncated", "page": 2})
+        assert get(fast, INDEX, page=1, pageSize=10).json()["data"]
+        assert get(fast, INDEX, page=2, pageSize=10).json()["data"] == []
+
+        fast.set_faults({"mode": "fail_on_page", "page": 3})
+        assert get(fast, INDEX, page=3, pageSize=10).status_code == 500
+
+        fast.set_faults({"mode": "shrinking_total", "page": 2})
+        assert get(fast, INDEX, page=2, pageSize=10).json()["total"] == 29
+
+
+def test_the_whole_index_arrives_from_a_prerendered_codex():
+    library = generate_library(1234, seed=3)
+    with SimulatorServer(library, api_key=API_KEY, prerender_page_size=500) as fast:
+        series = client_for(fast, page_size=500).fetch_full_index()
+
+    assert sorted(entry.id for entry in series) == sorted(entry["id"] for entry in library)
+
+
+def test_prerender_page_size_must_be_a_page_size_codex_serves():
+    with pytest.raises(ValueError, match="between 1 and 500"):
+        CodexSimulator([], prerender_page_size=501)
+
+
 def test_management_command_parses_its_documented_options():
     from devtools.management.commands.codex_simulator import Command
 
@@ -774,6 +838,7 @@ def test_management_command_parses_its_documented_options():
             "50",
             "--fault",
             "truncated",
+            "--prerender",
         ]
     )
 
@@ -784,3 +849,4 @@ def test_management_command_parses_its_documented_options():
         50,
     )
     assert options.fault == "truncated"
+    assert options.prerender == 500

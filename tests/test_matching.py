@@ -9,6 +9,7 @@ import pytest
 
 from codex_sync.client import CodexExternalId, CodexSeries
 from codex_sync.matching import (
+    IndexMatcher,
     catalog_index,
     match_index,
     normalize_source,
@@ -202,3 +203,34 @@ def test_a_codex_series_linked_by_hand_only_refreshes_its_manual_link():
     assert result.matches == []
     assert result.unmatched == []
     assert result.manual_refresh == {item.id: item}
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 100])
+def test_matching_page_by_page_decides_exactly_what_matching_at_once_does(page_size):
+    """The sweep matches each page as it arrives; how the index was paged must not matter."""
+    index = catalog_index(
+        [(7, "mangabaka", "1"), (7, "anilist", "2"), (3, "mal", "5"), (8, "mangabaka", "6")]
+    )
+    items = [
+        codex_series(9, ("api:anilist", "2")),
+        codex_series(1, ("api:myanimelist", "5"), ("plugin:mangabaka", "6")),
+        codex_series(8, ("plugin:mangabaka", "1")),
+        codex_series(5, ("comicinfo", "1")),
+        codex_series(4, ("api:mangabaka", "1")),
+        codex_series(6, ("api:mangabaka", "6")),
+    ]
+    at_once = match_index(items, index, manual_codex_uuids={codex_series(6).id})
+
+    matcher = IndexMatcher(index, manual_codex_uuids={codex_series(6).id})
+    for start in range(0, len(items), page_size):
+        matcher.add(items[start : start + page_size])
+    paged = matcher.result()
+
+    assert paged == at_once
+    assert [match.series_id for match in paged.matches] == [7, 8]
+    assert [conflict.kind for conflict in paged.conflicts] == [
+        ConflictKind.CODEX_MATCHES_MANY,
+        ConflictKind.MANY_CLAIM_ONE,
+    ]
+    assert [item.id for item in paged.unmatched] == [codex_series(5).id]
+    assert list(paged.manual_refresh) == [codex_series(6).id]

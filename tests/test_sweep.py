@@ -8,6 +8,8 @@ anything would show up in the before/after snapshot of the link table.
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import requests
 from django.db import connection, transaction
@@ -587,6 +589,29 @@ def test_an_unexpected_error_is_recorded_and_leaves_links_untouched(ten_linked, 
     status = ConnectionStatus.get()
     assert status.last_error == result.error
     assert status.lock_token == ""
+
+
+def download_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "codex-index"]
+
+
+def test_a_page_failing_after_earlier_pages_were_matched_leaves_links_untouched(ten_linked, codex):
+    """Pages are matched as they arrive; one failing late must still apply nothing at all."""
+    before = link_snapshot()
+    codex.overrides[5] = json_answer(500, {"error": "InternalServerError", "message": "boom"})
+
+    result = run_sweep()
+
+    assert result.outcome == SyncOutcome.ERROR
+    assert result.pages == 4
+    assert link_snapshot() == before
+    assert not download_threads()
+
+
+def test_the_download_thread_ends_with_the_sweep(ten_linked, codex):
+    assert run_sweep().succeeded
+
+    assert not download_threads()
 
 
 def test_a_failed_run_records_how_many_pages_arrived(ten_linked, codex):

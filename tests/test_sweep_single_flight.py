@@ -107,6 +107,7 @@ def test_a_sweep_whose_lock_was_taken_over_while_fetching_applies_nothing(
     assert "another sweep took over" in result.error
     assert not CodexLink.objects.exists()
     assert ConnectionStatus.get().lock_token == "the-sweep-that-took-over"
+    assert not [thread for thread in threading.enumerate() if thread.name == "codex-index"]
 
 
 def test_a_sweep_whose_lock_was_taken_over_before_persisting_applies_nothing(
