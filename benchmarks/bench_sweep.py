@@ -122,11 +122,12 @@ def child_fetch() -> dict:
 
     baseline = _peak_rss_mb()
     client = CodexClient(os.environ["TSUNDOKU_CODEX__BASE_URL"], CODEX_KEY, timeout_seconds=60)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     client.get_app_info()
     items = client.fetch_full_index()
     return {
         "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - cpu_started,
         "items": len(items),
         "peak_rss_mb": _peak_rss_mb(),
         "baseline_rss_mb": baseline,
@@ -166,11 +167,12 @@ def child_sweep(*, fresh: bool = False) -> dict:
     if connection.connection is not None:  # already open: the signal has fired for it
         connection.execute_wrappers.append(count)
     baseline = _peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = run_sweep("manual")
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "cpu_seconds": time.process_time() - cpu_started,
         "outcome": result.outcome,
         "error": result.error,
         "fetched": result.fetched,
@@ -231,12 +233,17 @@ def measure_against(series_count: int, label: str, fast: bool) -> tuple[list[str
             sweep["seconds"] / fetch["seconds"]
             for sweep, fetch in zip(sweeps, fetches, strict=True)
         ]
+        # CPU seconds of every thread: the work we add, less swayed by neighbours' load.
+        cpu_ratio = statistics.median(sweep["cpu_seconds"] for sweep in sweeps) / statistics.median(
+            fetch["cpu_seconds"] for fetch in fetches
+        )
         peak = max(sweep["peak_rss_mb"] for sweep in sweeps)
         last = sweeps[-1]
         lines += [
             f"    {title}: {_spread(sweeps)}",
             f"      ratio to fetch only {ratio:.2f} (target ≤ {target}: {_verdict(ratio, target)};"
-            f" per round {min(per_round):.2f}–{max(per_round):.2f})",
+            f" per round {min(per_round):.2f}–{max(per_round):.2f});"
+            f" CPU time ratio {cpu_ratio:.2f}",
             f"      peak RSS {peak:.0f} MB (target ≤ {PEAK_RSS_TARGET_MB}:"
             f" {_verdict(peak, PEAK_RSS_TARGET_MB)}; {last['baseline_rss_mb']:.0f} MB before)"
             f"  requests {last['requests']} (pages {last['pages']} + 1)"

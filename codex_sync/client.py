@@ -34,6 +34,7 @@ from urllib3.exceptions import (
 )
 
 from tsundoku.config import CODEX_MAX_PAGE_SIZE
+from tsundoku.garbage_collection import collector_paused
 from tsundoku.http import build_session
 from tsundoku.logging import redact_values
 
@@ -377,9 +378,11 @@ class CodexClient:
     ) -> list[CodexSeries]:
         """Fetch every page and return all series, or raise; never a partial index.
 
-        `iter_full_index` is the walk and its guard; this collects what it yields.
+        `iter_full_index` is the walk and its guard; this collects what it yields,
+        with the cyclic garbage collector paused (see `tsundoku.garbage_collection`).
         """
-        return [item for page in self.iter_full_index(on_page) for item in page.items]
+        with collector_paused():
+            return [item for page in self.iter_full_index(on_page) for item in page.items]
 
     # -- transport ------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ conflicts, which are settled deterministically and reported, never silently.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from codex_sync.client import CodexSeries
@@ -40,22 +40,28 @@ def normalize_source(source: str) -> str | None:
     return normalize_provider(token)
 
 
-CatalogKey = tuple[str, str]
+# provider → normalised id → the catalog series carrying it. Nested rather
+# than keyed by (provider, id) pairs: 250k lookups a sweep then hash a string
+# each instead of building and hashing a tuple.
+CatalogIndex = dict[str, dict[str, tuple[int, ...]]]
 
 
-def catalog_index(rows: Iterable[tuple[int, str, str]]) -> dict[CatalogKey, tuple[int, ...]]:
-    """(provider, normalised id) → series ids, from (series_id, provider, external_id) rows.
+def catalog_index(rows: Iterable[Sequence]) -> CatalogIndex:
+    """The catalog's ids as a `CatalogIndex`, from (series_id, provider, external_id) rows.
 
-    Usually one series per key, but the catalog may hold one MangaUpdates id
+    Usually one series per id, but the catalog may hold one MangaUpdates id
     in both spellings on two series; both stay candidates, so a Codex series
     carrying that id is reported as matching many rather than silently
     linked to whichever row the database returned last.
     """
-    index: dict[CatalogKey, tuple[int, ...]] = {}
+    index: CatalogIndex = {}
     for series_id, provider, external_id in rows:
-        key = (provider, canonical_external_id(provider, external_id))
-        found = index.get(key)
-        index[key] = (series_id,) if found is None else tuple(sorted((*found, series_id)))
+        ids = index.get(provider)
+        if ids is None:
+            ids = index[provider] = {}
+        key = canonical_external_id(provider, external_id)
+        found = ids.get(key)
+        ids[key] = (series_id,) if found is None else tuple(sorted((*found, series_id)))
     return index
 
 
@@ -86,7 +92,7 @@ class MatchResult:
     manual_refresh: dict[str, CodexSeries] = field(default_factory=dict)
 
 
-def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) -> list[Match]:
+def _candidates(item: CodexSeries, index: CatalogIndex) -> list[Match]:
     """Every catalog series this Codex series shares an id with, best first.
 
     This runs once per Codex series (100k times in a large sweep), so it keeps
@@ -98,8 +104,9 @@ def _candidates(item: CodexSeries, index: Mapping[CatalogKey, tuple[int, ...]]) 
         provider = normalize_source(ref.source)
         if provider is None:
             continue
-        series_ids = index.get((provider, canonical_external_id(provider, ref.external_id)))
-        if series_ids is None:
+        ids = index.get(provider)
+        series_ids = ids and ids.get(canonical_external_id(provider, ref.external_id))
+        if not series_ids:
             continue
         rank = PROVIDER_RANK[provider]
         if found is None:
@@ -133,7 +140,7 @@ class IndexMatcher:
 
     def __init__(
         self,
-        index: Mapping[CatalogKey, tuple[int, ...]],
+        index: CatalogIndex,
         *,
         manual_series_ids: set[int] = frozenset(),
         manual_codex_uuids: set[str] = frozenset(),
@@ -226,7 +233,7 @@ def _matches_many(item: CodexSeries, candidates: list[Match]) -> Conflict:
 
 def match_index(
     items: Iterable[CodexSeries],
-    index: Mapping[CatalogKey, tuple[int, ...]],
+    index: CatalogIndex,
     *,
     manual_series_ids: set[int] = frozenset(),
     manual_codex_uuids: set[str] = frozenset(),

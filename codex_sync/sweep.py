@@ -67,6 +67,7 @@ from codex_sync.models import (
 )
 from feed.models import ExternalId
 from tsundoku.db import select_all_at_once
+from tsundoku.garbage_collection import collector_paused
 from tsundoku.logging import redact
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,8 @@ def _sweep(
         return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=last_error())
 
     try:
-        catalog, result, fetched = _fetch_and_match(client, token, on_progress, run)
+        with collector_paused():  # a million acyclic objects: see tsundoku.garbage_collection
+            catalog, result, fetched = _fetch_and_match(client, token, on_progress, run)
     except (CodexUnauthorized, CodexForbidden) as exc:
         record_auth_failure(exc)
         return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
@@ -212,7 +214,8 @@ def _sweep(
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
     try:
-        return _apply(run, started, result, fetched, catalog, token, apply_anyway)
+        with collector_paused():
+            return _apply(run, started, result, fetched, catalog, token, apply_anyway)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
@@ -247,12 +250,19 @@ class IndexDownload:
 
     The walk (`CodexClient.iter_full_index`, with its guard against a partial
     index) runs on the thread; `pages()` yields each page to the caller's
-    thread and re-raises there whatever the walk raised, so the caller sees
-    exactly what a walk on its own thread would have shown it. Leaving the
-    `with` block stops the walk after the page in flight and waits for the
-    thread, so it never outlives the sweep. The thread touches no database.
+    thread and re-raises there whatever the walk raised, after the pages
+    that arrived before it, so the caller sees exactly what a walk on its
+    own thread would have shown it. Leaving the `with` block stops the walk
+    after the page in flight and waits for the thread, so it never outlives
+    the sweep. The thread touches no database.
+
+    Pages are handed over `PAGES_PER_HANDOVER` at a time: each handover wakes
+    the caller's thread, and the two threads then trade the GIL, which on a
+    busy machine can cost milliseconds each time. 200 handovers for 100k
+    series cost more than the matching they feed; 25 do not.
     """
 
+    PAGES_PER_HANDOVER = 8
     _END = object()
 
     def __init__(self, client: CodexClient) -> None:
@@ -270,14 +280,20 @@ class IndexDownload:
         self._thread.join()
 
     def _walk(self) -> None:
+        batch: list[ExternalIndexPage] = []
         try:
             for page in self._client.iter_full_index():
-                self._handover.put(page)
+                batch.append(page)
+                if len(batch) >= self.PAGES_PER_HANDOVER:
+                    self._handover.put(batch)
+                    batch = []
                 if self._stop.is_set():
                     return
         except BaseException as exc:  # handed to the caller's thread, raised there
+            self._handover.put(batch)
             self._handover.put(exc)
         else:
+            self._handover.put(batch)
             self._handover.put(self._END)
 
     def pages(self) -> Iterator[ExternalIndexPage]:
@@ -287,7 +303,7 @@ class IndexDownload:
                 return
             if isinstance(handed, BaseException):
                 raise handed
-            yield handed
+            yield from handed
 
 
 def _fetch_and_match(

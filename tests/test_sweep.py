@@ -8,6 +8,7 @@ anything would show up in the before/after snapshot of the link table.
 
 from __future__ import annotations
 
+import gc
 import threading
 
 import pytest
@@ -756,3 +757,15 @@ def test_manual_links_do_not_count_towards_the_guard_and_survive_it(make_series,
 
     assert result.held_back
     assert set(CodexLink.objects.values_list("series_id", flat=True)) == {hand.pk, auto.pk}
+
+
+def test_a_sweep_leaves_the_garbage_collector_as_it_found_it(ten_linked, codex):
+    assert gc.isenabled()
+    codex.overrides[3] = json_answer(500, {"error": "InternalServerError", "message": "boom"})
+
+    assert run_sweep().outcome == SyncOutcome.ERROR
+    assert gc.isenabled()
+
+    codex.overrides.clear()
+    assert run_sweep().succeeded
+    assert gc.isenabled()
