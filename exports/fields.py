@@ -49,26 +49,33 @@ class ValueKind(Enum):
 
 @dataclass(frozen=True)
 class ExportField:
-    """One exportable column."""
+    """One exportable column.
+
+    `source` is the database column the value comes from, as a `values_list`
+    path from the entity's model (`codex_link__local_max_volume`), so an
+    export reads plain tuples of the columns it needs rather than building
+    model instances. For a value that is not a column as it stands, `derive`
+    is called once per export (so what it reads from settings is read once)
+    and returns the function from the column's value, None included, to the
+    exported one.
+    """
 
     key: str
     label: str
     entity: str
     group: str
     kind: ValueKind
-    extract: Callable[[Any], Any]
+    source: str
+    derive: Callable[[], Callable[[Any], Any]] | None = None
     admin_only: bool = False
     in_llm_preset: bool = False
-    # Related data the extractor reads, which the pipeline loads once per chunk.
+    # Related rows the value is made of, which the pipeline loads once per batch
+    # (then `source` is the entity's id the related rows hang on).
     related: str = ""
 
 
-# `related` value: "provider:id" strings, set as `external_id_refs` by the pipeline.
+# `related` value: the series' "provider:id" strings, ordered by provider.
 EXTERNAL_IDS = "external_ids"
-
-
-def _external_ids(series) -> list[str]:
-    return series.external_id_refs
 
 
 @cache
@@ -78,51 +85,40 @@ def _series_path_template() -> str:
     return reverse("feed:detail", args=[placeholder]).replace(str(placeholder), "{pk}")
 
 
-def _series_url(series) -> str:
-    """The series page; absolute when `server.public_url` is set."""
-    base = settings.TSUNDOKU.server["public_url"].rstrip("/")
-    return base + _series_path_template().format(pk=series.pk)
+def _series_url() -> Callable[[int], str]:
+    """The series page from its id; absolute when `server.public_url` is set."""
+    template = settings.TSUNDOKU.server["public_url"].rstrip("/") + _series_path_template()
+    return lambda series_id: template.format(pk=series_id)
 
 
-def _link_value(attribute: str) -> Callable[[Any], Any]:
-    def extract(series):
-        link = overlay.link_of(series)
-        return getattr(link, attribute) if link is not None else None
-
-    return extract
+def _is_linked() -> Callable[[int | None], bool]:
+    return lambda link_id: link_id is not None
 
 
-def _codex_url(series) -> str | None:
-    link = overlay.link_of(series)
-    return overlay.series_url(link.codex_series_uuid) if link is not None else None
+def _codex_url() -> Callable[[Any], str | None]:
+    return lambda uuid: overlay.series_url(uuid) if uuid is not None else None
 
 
-def _attr(name: str) -> Callable[[Any], Any]:
-    return lambda item: getattr(item, name)
+def _series_field(key, label, group, kind, source="id", **options) -> ExportField:
+    return ExportField(key, label, SERIES, group, kind, source, **options)
 
 
-def _series_field(key, label, group, kind, source="", **options) -> ExportField:
-    extract = options.pop("extract", None) or _attr(source)
-    return ExportField(key, label, SERIES, group, kind, extract, **options)
-
-
-def _release_field(key, label, group, kind, source="", **options) -> ExportField:
-    extract = options.pop("extract", None) or _attr(source)
-    return ExportField(key, label, RELEASES, group, kind, extract, **options)
+def _release_field(key, label, group, kind, source, **options) -> ExportField:
+    return ExportField(key, label, RELEASES, group, kind, source, **options)
 
 
 K = ValueKind
 # fmt: off
 FIELDS: tuple[ExportField, ...] = (
     # Series · Identity
-    _series_field("id", "Series id", "Identity", K.INTEGER, "pk"),
+    _series_field("id", "Series id", "Identity", K.INTEGER, "id"),
     _series_field("canonicalTitle", "Title", "Identity", K.TEXT, "canonical_title",
                   in_llm_preset=True),
     _series_field("alternateTitles", "Alternate titles", "Identity", K.TEXT_LIST,
                   "alternate_titles", in_llm_preset=True),
     _series_field("externalIds", "External ids", "Identity", K.TEXT_LIST,
-                  extract=_external_ids, related=EXTERNAL_IDS),
-    _series_field("url", "tsundoku page", "Identity", K.URL, extract=_series_url),
+                  related=EXTERNAL_IDS),
+    _series_field("url", "tsundoku page", "Identity", K.URL, derive=_series_url),
     # Series · Metadata
     _series_field("kind", "Kind", "Metadata", K.TEXT, "kind", in_llm_preset=True),
     _series_field("status", "Publication status", "Metadata", K.TEXT, "status",
@@ -153,25 +149,27 @@ FIELDS: tuple[ExportField, ...] = (
     _series_field("updatedAt", "Coverage updated", "Coverage & Counts", K.DATETIME,
                   "updated_at"),
     # Series · Ownership (admin only)
-    _series_field("owned", "On Codex", "Ownership", K.BOOLEAN,
-                  extract=lambda series: overlay.link_of(series) is not None, admin_only=True),
-    _series_field("codexStatus", "Codex status", "Ownership", K.TEXT,
-                  extract=overlay.status_of, admin_only=True, in_llm_preset=True),
+    # Read from the overlay's join and its status annotation (`codex_sync.overlay.with_codex`,
+    # which the feed's query adds for admins): the same status rule as the badges.
+    _series_field("owned", "On Codex", "Ownership", K.BOOLEAN, "codex_link__id",
+                  derive=_is_linked, admin_only=True),
+    _series_field("codexStatus", "Codex status", "Ownership", K.TEXT, "codex_status",
+                  admin_only=True, in_llm_preset=True),
     _series_field("codexLocalMaxVolume", "Codex highest volume", "Ownership", K.NUMBER,
-                  extract=_link_value("local_max_volume"), admin_only=True),
+                  "codex_link__local_max_volume", admin_only=True),
     _series_field("codexLocalMaxChapter", "Codex highest chapter", "Ownership", K.NUMBER,
-                  extract=_link_value("local_max_chapter"), admin_only=True),
+                  "codex_link__local_max_chapter", admin_only=True),
     _series_field("codexVolumesOwned", "Codex volumes owned", "Ownership", K.INTEGER,
-                  extract=_link_value("volumes_owned"), admin_only=True),
-    _series_field("codexUrl", "Codex link", "Ownership", K.URL, extract=_codex_url,
-                  admin_only=True),
+                  "codex_link__volumes_owned", admin_only=True),
+    _series_field("codexUrl", "Codex link", "Ownership", K.URL, "codex_link__codex_series_uuid",
+                  derive=_codex_url, admin_only=True),
     # Releases · Identity
-    _release_field("releaseId", "Release id", "Identity", K.INTEGER, "pk"),
+    _release_field("releaseId", "Release id", "Identity", K.INTEGER, "id"),
     _release_field("releaseTitle", "Release title", "Identity", K.TEXT, "title",
                    in_llm_preset=True),
     _release_field("seriesId", "Series id", "Identity", K.INTEGER, "series_id"),
     _release_field("seriesTitle", "Series title", "Identity", K.TEXT,
-                   extract=lambda release: release.series.canonical_title, in_llm_preset=True),
+                   "series__canonical_title", in_llm_preset=True),
     # Releases · Source
     _release_field("sourceName", "Source", "Source", K.TEXT, "source_name"),
     _release_field("postedAt", "Posted", "Source", K.DATETIME, "posted_at",

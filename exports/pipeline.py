@@ -3,8 +3,9 @@
 Scope is the feed's own query (`feed.queries.parse_filters` + `series_queryset`),
 so an export holds exactly what the feed shows for the same filters, in the
 same order; the Codex filter and ownership columns follow the same admin rule.
-Rows are read with `.iterator(chunk_size=CHUNK_SIZE)` and written one by one:
-memory depends on the chunk size, not on the size of the catalog.
+Rows are read as plain tuples (`exports.rows`) `CHUNK_SIZE` at a time, with
+related data loaded per batch, and written a batch at a time: memory depends
+on the batch size, not on the size of the catalog.
 """
 
 from __future__ import annotations
@@ -13,21 +14,23 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
-from typing import TextIO, TypeVar
+from typing import TextIO
 
+from django.db import connections, router
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from exports import fields as catalog
 from exports.fields import EXTERNAL_IDS, FieldSelection
 from exports.models import ExportFormat, ExportType
+from exports.rows import Row, RowReader
 from exports.writers import WRITERS, ExportHeader, ExportWriter
-from feed.models import ExternalId, Release, Resolution, Series
+from feed.models import ExternalId, Release, Resolution
 from feed.queries import SORTS, SeriesFilters, parse_filters, series_queryset
 
+# Rows per batch: one query (and one query per related kind) per batch, and
+# what memory holds at a time.
 CHUNK_SIZE = 2000
-T = TypeVar("T")
 
 # Keys an export's `filters` may carry: the feed's filter and sort parameters.
 FILTER_KEYS = (
@@ -118,63 +121,35 @@ def _release_order() -> list:
     return [F("posted_at").desc(nulls_last=True), F("id").desc()]
 
 
-def _chunks(rows: Iterator[T]) -> Iterator[list[T]]:
-    while chunk := list(islice(rows, CHUNK_SIZE)):
-        yield chunk
-        # Let the finished chunk go before the next is read: one chunk alive, not two.
-        del chunk
+@dataclass
+class ExportRows:
+    """The readers of one export's rows; a writer reads values through their cells."""
+
+    series: RowReader | None
+    releases: RowReader | None
 
 
-def series_rows(spec: ExportSpec) -> Iterator[tuple[Series, list[Release] | None]]:
-    """The series in scope, in the feed's order, each with its releases for `both`.
-
-    Related rows are fetched with one query per chunk rather than Django's
-    `prefetch_related`: that links each related row back to its series, and
-    the reference cycles it builds outlive the chunk until a full garbage
-    collection, so memory would grow with the catalog.
-    """
-    queryset = series_queryset(spec.filters, is_admin=spec.is_admin)
-    with_external_ids = EXTERNAL_IDS in spec.selection.related
-    with_releases = spec.export_type == ExportType.BOTH
-    for chunk in _chunks(queryset.iterator(chunk_size=CHUNK_SIZE)):
-        if with_external_ids:
-            _attach_external_ids(chunk)
-        releases = _releases_of(chunk) if with_releases else {}
-        for series in chunk:
-            yield series, releases.get(series.pk, []) if with_releases else None
-            # `select_related("codex_link")` links series and link both ways; a
-            # reference cycle waits for a full garbage collection, so cut it now.
-            series._state.fields_cache.clear()
-        del chunk, releases  # see _chunks
+def row_readers(spec: ExportSpec) -> ExportRows:
+    """A reader per entity the export holds, over the feed's query for its filters."""
+    series = None
+    if spec.export_type != ExportType.RELEASES:
+        series = RowReader(
+            series_queryset(spec.filters, is_admin=spec.is_admin),
+            spec.selection.series,
+            extra=("id",),
+        )
+    if spec.export_type == ExportType.SERIES:
+        return ExportRows(series, None)
+    # Releases are grouped under their series: the writers read which one from
+    # the row (and, for `releases` in Markdown, its title for the heading).
+    if spec.export_type == ExportType.RELEASES:
+        scope, extra = _releases_in_scope(spec), ("series_id", "series__canonical_title")
+    else:
+        scope, extra = _exported_releases().order_by(*_release_order()), ("series_id",)
+    return ExportRows(series, RowReader(scope, spec.selection.releases, extra=extra))
 
 
-def _attach_external_ids(chunk: list[Series]) -> None:
-    """Set `external_id_refs` ("provider:id" strings) on each series of the chunk."""
-    refs: dict[int, list[str]] = defaultdict(list)
-    rows = (
-        ExternalId.objects.filter(series_id__in=[series.pk for series in chunk])
-        .order_by("series_id", "provider")
-        .values_list("series_id", "provider", "external_id")
-    )
-    for series_id, provider, external_id in rows:
-        refs[series_id].append(f"{provider}:{external_id}")
-    for series in chunk:
-        series.external_id_refs = refs.get(series.pk, [])
-
-
-def _releases_of(chunk: list[Series]) -> dict[int, list[Release]]:
-    """The exported releases of each series in the chunk, newest first."""
-    by_id = {series.pk: series for series in chunk}
-    releases: dict[int, list[Release]] = defaultdict(list)
-    queryset = _exported_releases().filter(series_id__in=list(by_id)).order_by(*_release_order())
-    for release in queryset:
-        # A forward assignment only: the series keeps no list of its releases.
-        release.series = by_id[release.series_id]
-        releases[release.series_id].append(release)
-    return releases
-
-
-def release_rows(spec: ExportSpec) -> Iterator[Release]:
+def _releases_in_scope(spec: ExportSpec) -> QuerySet[Release]:
     """Releases of the series in scope, grouped by series in the feed's order, newest first."""
     scope = series_queryset(spec.filters, is_admin=spec.is_admin).values("id")
     column = F(f"series__{SORTS[spec.filters.sort]}")
@@ -182,13 +157,66 @@ def release_rows(spec: ExportSpec) -> Iterator[Release]:
         series_order = [column.desc(nulls_last=True), F("series_id").desc()]
     else:
         series_order = [column.asc(nulls_last=True), F("series_id").asc()]
-    queryset = (
-        _exported_releases()
-        .filter(series__in=scope)
-        .select_related("series")
-        .order_by(*series_order, *_release_order())
+    return _exported_releases().filter(series__in=scope).order_by(*series_order, *_release_order())
+
+
+SeriesBatch = tuple[list[Row], dict[int, list[Row]] | None]
+
+
+def series_batches(rows: ExportRows) -> Iterator[SeriesBatch]:
+    """The series in scope a batch at a time, in the feed's order; for `both`, their releases.
+
+    Related rows (external ids, releases) are fetched with one query per
+    batch and joined in Python: a related value goes in its slot at the end
+    of the series' row, releases come as {series id: rows, newest first}.
+    """
+    reader = rows.series
+    series_id = reader.column("id")
+    with_external_ids = EXTERNAL_IDS in reader.related
+    for batch in reader.batches(None, CHUNK_SIZE):
+        ids = [series_id(row) for row in batch]
+        if with_external_ids:
+            refs = _external_ids_of(ids)
+            # A fresh empty list per series: an empty value is `[]` in every format.
+            batch = [(*row, refs.get(series_id(row)) or []) for row in batch]
+        yield batch, None if rows.releases is None else _releases_of(rows.releases, ids)
+        del batch  # one batch alive at a time, not two
+
+
+def _external_ids_of(series_ids: list[int]) -> dict[int, list[str]]:
+    """Each series' "provider:id" strings, ordered by provider.
+
+    Plain SQL rather than `filter(series_id__in=...)`: the ORM prepares each
+    of the batch's ids in Python, which cost more than the query itself; these
+    ids are the database's own integers, bound as parameters as they are.
+    """
+    meta = ExternalId._meta
+    connection = connections[router.db_for_read(ExternalId)]
+    quote = connection.ops.quote_name
+    series, provider, external_id = (
+        quote(meta.get_field(name).column) for name in ("series", "provider", "external_id")
     )
-    return queryset.iterator(chunk_size=CHUNK_SIZE)
+    placeholders = ", ".join(["%s"] * len(series_ids))
+    refs: dict[int, list[str]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {series}, {provider}, {external_id} FROM {quote(meta.db_table)} "
+            f"WHERE {series} IN ({placeholders}) ORDER BY {series}, {provider}",
+            series_ids,
+        )
+        for series_id, provider_name, value in cursor.fetchall():
+            refs[series_id].append(f"{provider_name}:{value}")
+    return refs
+
+
+def _releases_of(reader: RowReader, series_ids: list[int]) -> dict[int, list[Row]]:
+    """The exported releases of each series in the batch, newest first."""
+    series_id = reader.column("series_id")
+    releases: dict[int, list[Row]] = defaultdict(list)
+    for chunk in reader.batches(reader.queryset.filter(series_id__in=series_ids), CHUNK_SIZE):
+        for row in chunk:
+            releases[series_id(row)].append(row)
+    return releases
 
 
 def write_export(
@@ -209,25 +237,26 @@ def write_export(
         exported_at=exported_at or timezone.now(),
         filters=spec.filters.as_query_params(),
     )
-    writer = WRITERS[spec.export_format](stream, spec.selection, header)
+    rows = row_readers(spec)
+    writer = WRITERS[spec.export_format](stream, rows.series, rows.releases, header)
     writer.start()
-    rows = checked = 0
-    for written in _write_rows(spec, writer):
-        rows += written
-        if checkpoint is not None and rows - checked >= CHUNK_SIZE:
+    written = checked = 0
+    for count in _write_batches(spec, rows, writer):
+        written += count
+        if checkpoint is not None and written - checked >= CHUNK_SIZE:
             checkpoint()
-            checked = rows
-    writer.finish(rows)
-    return rows
+            checked = written
+    writer.finish(written)
+    return written
 
 
-def _write_rows(spec: ExportSpec, writer: ExportWriter) -> Iterator[int]:
-    """Write each row in scope, yielding how many rows each step wrote."""
+def _write_batches(spec: ExportSpec, rows: ExportRows, writer: ExportWriter) -> Iterator[int]:
+    """Write each batch of rows in scope, yielding how many rows each batch wrote."""
     if spec.export_type == ExportType.RELEASES:
-        for release in release_rows(spec):
-            writer.write_release(release)
-            yield 1
+        for batch in rows.releases.batches(None, CHUNK_SIZE):
+            writer.write_releases(batch)
+            yield len(batch)
         return
-    for series, releases in series_rows(spec):
-        writer.write_series(series, releases)
-        yield 1 + len(releases or ())
+    for batch, releases in series_batches(rows):
+        writer.write_series(batch, releases)
+        yield len(batch) + (sum(map(len, releases.values())) if releases is not None else 0)

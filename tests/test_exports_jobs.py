@@ -156,9 +156,9 @@ def test_a_running_export_stops_at_the_next_chunk_when_cancelled(
     written = []
     original = JsonWriter.write_series
 
-    def write_then_cancel(self, series, releases=None):
-        original(self, series, releases)
-        written.append(series.pk)
+    def write_then_cancel(self, batch, releases):
+        original(self, batch, releases)
+        written.extend(batch)
         if len(written) == 2:
             jobs.cancel_export(ExportJob.objects.get(pk=job.pk))
 
@@ -194,8 +194,8 @@ def test_deleting_a_running_export_stops_the_worker(queued, make_series, monkeyp
     job = new_job()
     original = JsonWriter.write_series
 
-    def write_then_delete(self, series, releases=None):
-        original(self, series, releases)
+    def write_then_delete(self, batch, releases):
+        original(self, batch, releases)
         jobs.delete_export(job)
 
     monkeypatch.setattr(JsonWriter, "write_series", write_then_delete)

@@ -1,0 +1,146 @@
+"""Export rows as plain tuples: the columns a selection needs, in batches, a getter per field.
+
+Building a model instance per row cost more than everything else an export
+does (issue 12's profile: `Model.__init__`, every column's converter, the
+JSON of `tags` and other columns no export shows). So an export asks the
+database for the columns its fields name (`ExportField.source`), in one
+`values_list` query, and reads the raw rows a batch at a time straight from
+the cursor. Each field gets a getter: a row tuple in, the field's value out,
+with the database's own converters (the same Django applies, so a datetime is
+aware and a JSON column decoded whatever the backend) applied to that column
+only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
+from django.db.models.sql.constants import MULTI
+
+from exports.fields import ExportField
+
+Row = tuple
+Getter = Callable[[Row], Any]
+
+
+class RowReader:
+    """How to read one entity's rows: which columns, in which slot, and each field's cell.
+
+    Columns come in the order of `sources` (the `extra` ones the pipeline or a
+    writer needs, then each field's, without repeats); related values the
+    pipeline loads per batch (external ids) follow them, one slot each.
+    """
+
+    def __init__(
+        self, queryset: QuerySet, fields: Iterable[ExportField], extra: Iterable[str] = ()
+    ):
+        self.fields = tuple(fields)
+        self.sources = tuple(
+            dict.fromkeys([*extra, *(field.source for field in self.fields if not field.related)])
+        )
+        self.related = tuple(dict.fromkeys(field.related for field in self.fields if field.related))
+        self.queryset = queryset
+        values = self.columns_of(queryset)
+        self._connection = connections[values.db]
+        self._converters = _converters(values)
+        self._columns = {source: self._column(index) for index, source in enumerate(self.sources)}
+
+    def columns_of(self, queryset: QuerySet) -> QuerySet:
+        """`queryset` (this entity's, with any filters and order) reading this reader's columns."""
+        return queryset.values_list(*self.sources)
+
+    def column(self, source: str) -> Getter:
+        """The getter of one of the `sources` (e.g. the release's series, for grouping)."""
+        return self._columns[source]
+
+    def related_slot(self, related: str) -> int:
+        return len(self.sources) + self.related.index(related)
+
+    def batches(self, queryset: QuerySet | None, size: int) -> Iterator[list[Row]]:
+        """The rows of `queryset` (default: the reader's own), `size` at a time, as fetched."""
+        values = self.columns_of(self.queryset if queryset is None else queryset)
+        compiler = values.query.get_compiler(using=values.db)
+        # What `QuerySet.iterator()` does (a server-side cursor where the
+        # backend has one), minus the per-row converter loop: `cell` converts
+        # each value as a writer reads it.
+        chunked = not connections[values.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+        yield from compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
+
+    def cell(
+        self,
+        field: ExportField,
+        form: Callable[[Any], Any] | None = None,
+        missing: Any = None,
+    ) -> Getter:
+        """row → `form` of the field's value, or `missing` when it is None, as one function.
+
+        The column's converters, the field's `derive` and the writer's `form`
+        are composed here once per export, so a value costs one call where
+        the layers would cost one each.
+        """
+        if field.related:
+            slot = itemgetter(self.related_slot(field.related))  # never None: a list
+            return slot if form is None else lambda row: form(slot(row))
+        if form is None and missing is None:
+            if field.derive is None:
+                return self._columns[field.source]
+            derive, column = field.derive(), self._columns[field.source]
+            return lambda row: derive(column(row))
+        form = form or _same
+        if field.derive is not None:
+            derive, column = field.derive(), self._columns[field.source]
+
+            def derived(row: Row) -> Any:
+                value = derive(column(row))
+                return missing if value is None else form(value)
+
+            return derived
+        index = self.sources.index(field.source)
+        conversion = self._converters.get(index)
+        if conversion is None:
+            return lambda row: missing if (value := row[index]) is None else form(value)
+        # A converter turns None into None: only other values need it.
+        convert = _converter(conversion, self._connection)
+        return lambda row: missing if (value := row[index]) is None else form(convert(value))
+
+    def _column(self, index: int) -> Getter:
+        conversion = self._converters.get(index)
+        if conversion is None:
+            return itemgetter(index)
+        convert = _converter(conversion, self._connection)
+        return lambda row: None if (value := row[index]) is None else convert(value)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converters(values: QuerySet) -> dict[int, tuple[list[Callable], Any]]:
+    """The database converters of each column of a `values_list` query, by position."""
+    compiler = values.query.get_compiler(using=values.db)
+    try:
+        compiler.as_sql()  # fills `compiler.select`
+    except EmptyResultSet:
+        return {}
+    expressions = [expression for expression, _, _ in compiler.select[: compiler.col_count]]
+    return compiler.get_converters(expressions)
+
+
+def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Callable[[Any], Any]:
+    """One column's converters (what Django applies to it) as a function of the value."""
+    functions, expression = conversion
+    if len(functions) == 1:
+        (convert,) = functions
+        return lambda value: convert(value, expression, connection)
+
+    def converted(value: Any) -> Any:
+        for convert in functions:
+            value = convert(value, expression, connection)
+        return value
+
+    return converted
