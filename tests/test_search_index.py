@@ -16,6 +16,7 @@ from django.db import connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feed import search
 from feed.importer import import_series
 from feed.models import Series
 from feed.search import SEARCH_INDEX, filter_by_query, query_words, search_text_for
@@ -102,8 +103,12 @@ QUERIES = [
 ]
 
 
-@pytest.fixture
-def catalog() -> list[Series]:
+@pytest.fixture(params=["index", "scan"])
+def catalog(request, monkeypatch) -> list[Series]:
+    """The catalog, searched through the index or (every word "common") by the LIKE scan."""
+    if request.param == "scan":
+        # A cap of 14 // 8 = 1 match: any word two series contain counts as common.
+        monkeypatch.setattr(search, "COMMON_FLOOR", 0)
     return [
         Series.objects.create(canonical_title=title, alternate_titles=alternates)
         for title, alternates in CATALOG
@@ -154,26 +159,49 @@ def test_the_varied_catalog_exercises_matches_and_misses(catalog):
     assert search_ids("zzz") == set()
 
 
+def search_sql(query: str) -> str:
+    return str(filter_by_query(Series.objects.all(), query).query)
+
+
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index is SQLite's")
 def test_words_of_three_characters_or_more_are_looked_up_in_the_index(catalog):
-    sql = str(filter_by_query(Series.objects.all(), "the x").query)
+    sql = search_sql("berserk x")
     assert f"FROM {SEARCH_INDEX} WHERE {SEARCH_INDEX} MATCH" in sql
-    assert 'LIKE %x%' in sql  # one character has no trigram: still a substring test
-    short_only = str(filter_by_query(Series.objects.all(), "x ao").query)
-    assert SEARCH_INDEX not in short_only
+    assert "LIKE %x%" in sql  # one character has no trigram: still a substring test
+    assert SEARCH_INDEX not in search_sql("x ao")
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS5 index is SQLite's")
+def test_words_most_of_the_catalog_contains_are_scanned_not_looked_up(db, monkeypatch):
+    monkeypatch.setattr(search, "COMMON_FLOOR", 0)
+    for number in range(16):  # cap: 16 // 8 = 2 matches
+        title = "Common Rare" if number == 0 else f"Common {number}"
+        Series.objects.create(canonical_title=title)
+    assert SEARCH_INDEX not in search_sql("common")  # 16 matches: the scan is cheaper
+    assert "LIKE %common%" in search_sql("common")
+    assert SEARCH_INDEX in search_sql("rare")  # 1 match
+    assert SEARCH_INDEX in search_sql("common rare")  # the words together: 1 match
+    assert len(search_ids("common")) == 16
+    assert len(search_ids("common rare")) == 1
 
 
 # Text drawn from the catalog's own alphabet, so random words often hit.
-ALPHABET = st.sampled_from(sorted({c for t, alts in CATALOG for c in t + "".join(alts)} | set('"*^()-:\u241e ')))
+ALPHABET = st.sampled_from(
+    sorted({c for t, alts in CATALOG for c in t + "".join(alts)} | set('"*^()-:\u241e '))
+)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(query=st.text(ALPHABET, max_size=12) | st.text(max_size=8))
 def test_any_query_finds_what_a_substring_test_finds(catalog, query):
     assert search_ids(query) == like_ids(query)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_piece_of_a_stored_title_finds_its_series(catalog, data):
     series = data.draw(st.sampled_from(catalog))
@@ -203,7 +231,14 @@ def test_titles_rewritten_by_a_bulk_update_are_searched_by_their_new_text(catalo
     update_values(
         Series,
         ["canonical_title", "alternate_titles", "search_text"],
-        [(berserk.pk, "Vinland Saga", ["ヴィンランド・サガ"], search_text_for("Vinland Saga", ["ヴィンランド・サガ"]))],
+        [
+            (
+                berserk.pk,
+                "Vinland Saga",
+                ["ヴィンランド・サガ"],
+                search_text_for("Vinland Saga", ["ヴィンランド・サガ"]),
+            )
+        ],
     )
     assert search_ids("vinland") == {berserk.pk}
     assert search_ids("ヴィンランド") == {berserk.pk}
