@@ -80,7 +80,7 @@ def _match_expression(words: list[str]) -> str:
 
 
 def _index_is_selective(words: list[str], alias: str) -> bool:
-    """Whether fewer series than the cap contain every word: then the index is the faster path.
+    """Whether at most `cap` series contain every word: then the index is the faster path.
 
     Counts at most cap + 1 matches, so a common word costs a short read of
     its index entries, not all of them. The largest id stands in for the

@@ -11,6 +11,11 @@ the index compares characters exactly and finds what a substring test finds —
 SQLite's own case folding differs from Python's `casefold` and would find more.
 
 PostgreSQL keeps the LIKE condition; nothing is created there.
+
+A later migration that makes Django rebuild feed_series on SQLite (most
+AlterField/RemoveField do: new table, copy, drop, rename) drops these
+triggers with the old table: such a migration must run CREATE's triggers and
+the 'rebuild' again (tests/test_search_index.py fails on writes otherwise).
 """
 
 from django.db import migrations
