@@ -61,12 +61,22 @@ def test_an_unfiltered_page_walks_the_sort_index(sort):
 
 
 @pytest.mark.parametrize(
-    "filter_query", ["", *EQUALITY_FILTERS, "hasReleases=true", "q=the", "scope=all"]
+    "filter_query", ["", *EQUALITY_FILTERS, "hasReleases=true", "q=th", "scope=all"]
 )
 def test_totals_are_counted_from_an_index_alone(filter_query):
     count, _page = plans(filter_query)
     assert any("USING COVERING INDEX" in step for step in count), count
     assert "SCAN feed_series" not in count, count
+
+
+@pytest.mark.parametrize("sort", list(SORTS))
+def test_a_searched_word_is_looked_up_in_the_title_index_not_in_every_title(sort):
+    # Words of three or more characters that few series contain (feed.search).
+    count, page = plans(f"q=berserk&sort={sort}")
+    for plan in (count, page):
+        assert any(step.startswith("SCAN feed_series_search VIRTUAL TABLE") for step in plan), plan
+        assert any("USING INTEGER PRIMARY KEY" in step for step in plan), plan
+        assert not any(step.startswith("SCAN feed_series ") for step in plan), plan
 
 
 @pytest.mark.parametrize("statuses", ["behind", "complete,present", "any"])
