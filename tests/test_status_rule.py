@@ -71,11 +71,11 @@ def test_a_series_without_a_link_has_no_status_in_sql(make_series):
 
 
 # Small grids make equal values (the strict `<` edge) and nulls common.
-numbers = st.one_of(
-    st.none(),
+present_numbers = st.one_of(
     st.integers(min_value=0, max_value=6).map(float),
     st.sampled_from([0.5, 2.5, 5.5, 10.1, 137.5]),
 )
+numbers = st.one_of(st.none(), present_numbers)
 volumes = st.one_of(st.none(), st.integers(min_value=0, max_value=6))
 
 
@@ -186,7 +186,9 @@ def test_a_reversed_span_is_read_in_order():
 
 
 spans = st.lists(
-    st.tuples(numbers.filter(lambda n: n is not None), numbers.filter(lambda n: n is not None)),
+    # Built without None rather than filtered: filtering rejected enough draws
+    # to trip hypothesis's "filter_too_much" health check on random seeds.
+    st.tuples(present_numbers, present_numbers),
     max_size=4,
 )
 
