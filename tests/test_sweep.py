@@ -506,6 +506,62 @@ def test_unmatched_codex_series_are_recorded_and_replaced_each_sweep(make_series
     ] == [codex_uuid(4)]
 
 
+def test_a_resweep_of_an_unchanged_library_rewrites_no_unmatched_row(make_series, codex):
+    codex.items = [
+        codex_item(2, ("manual", "shelf-2"), ("api:anilist", "404"), volume=3, chapter=9.5),
+        codex_item(3, ("comicinfo", "Ünïcode ✓")),
+    ]
+    run_sweep(apply_anyway=True)
+    before = {row.pk: row.recorded_at for row in UnmatchedCodexSeries.objects.all()}
+
+    with CaptureQueriesContext(connection) as queries:
+        result = run_sweep(apply_anyway=True)
+
+    assert result.unmatched == 2
+    assert {row.pk: row.recorded_at for row in UnmatchedCodexSeries.objects.all()} == before
+    written = [
+        q["sql"]
+        for q in queries.captured_queries
+        if UnmatchedCodexSeries._meta.db_table in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE"))
+    ]
+    assert written == []
+
+
+def test_a_resweep_writes_only_the_unmatched_rows_that_changed(make_series, codex):
+    codex.items = [
+        codex_item(2, ("manual", "shelf-2"), volume=3),
+        codex_item(3, ("comicinfo", "z")),
+        codex_item(4, ("comicinfo", "y"), chapter=1.5),
+        codex_item(5),
+    ]
+    run_sweep(apply_anyway=True)
+    untouched = UnmatchedCodexSeries.objects.get(codex_series_uuid=codex_uuid(5))
+
+    codex.items = [
+        codex_item(2, ("manual", "shelf-2"), volume=4),  # new counts
+        codex_item(3, ("comicinfo", "z"), ("api:anilist", "404")),  # a new id
+        codex_item(5),  # as it was
+        codex_item(6, ("comicinfo", "x"), owned=2),  # new; 4 is gone
+    ]
+    result = run_sweep(apply_anyway=True)
+
+    assert result.unmatched == 4
+    rows = {str(row.codex_series_uuid): row for row in UnmatchedCodexSeries.objects.all()}
+    assert set(rows) == {codex_uuid(2), codex_uuid(3), codex_uuid(5), codex_uuid(6)}
+    assert rows[codex_uuid(2)].local_max_volume == 4
+    assert rows[codex_uuid(3)].external_ids == [
+        {"source": "comicinfo", "externalId": "z", "externalUrl": None},
+        {"source": "api:anilist", "externalId": "404", "externalUrl": None},
+    ]
+    assert rows[codex_uuid(6)].volumes_owned == 2
+    assert (rows[codex_uuid(5)].pk, rows[codex_uuid(5)].recorded_at) == (
+        untouched.pk,
+        untouched.recorded_at,
+    )
+    assert rows[codex_uuid(2)].recorded_at > untouched.recorded_at
+
+
 # ------------------------------------------------------------ MangaUpdates spellings
 
 
