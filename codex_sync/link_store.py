@@ -149,7 +149,11 @@ def delete_auto_links(series_ids: Sequence[int]) -> int:
 
 
 def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
-    """Insert or update auto links; a series the admin linked by hand is left as it is."""
+    """Insert or update auto links; a series the admin linked by hand is left as it is.
+
+    `synced_at` marks only the rows written: an automatic link unchanged by a
+    sweep is not rewritten (see `codex_sync.overlay.synced_at_of`).
+    """
     if not rows:
         return
     table = CodexLink._meta.db_table
@@ -169,15 +173,6 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.
         cursor.execute(sql, [LinkKind.AUTO, when, when, payload, LinkKind.AUTO])
-
-
-def mark_auto_links_synced(synced_at: datetime) -> None:
-    """Every auto link left after a successful sweep was confirmed by it."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {CodexLink._meta.db_table} SET synced_at = %s WHERE link_kind = %s",
-            [_db_datetime(synced_at), LinkKind.AUTO],
-        )
 
 
 def refresh_manual_links(codex_series: Iterable[CodexSeries], synced_at: datetime) -> int:

@@ -385,7 +385,6 @@ def _apply(
             raise LockLost(LOCK_LOST_MESSAGE)
         removed = link_store.delete_auto_links(gone)
         link_store.upsert_auto_links(changed, now)
-        link_store.mark_auto_links_synced(now)
         link_store.refresh_manual_links(result.manual_refresh.values(), now)
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)
