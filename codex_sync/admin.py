@@ -56,7 +56,7 @@ class CodexLinkAdmin(admin.ModelAdmin):
         "local_max_volume",
         "local_max_chapter",
         "volumes_owned",
-        "synced_at",
+        "last_synced",
     )
     list_filter = ("link_kind", CodexStatusFilter)
     list_select_related = ("series",)
@@ -91,6 +91,18 @@ class CodexLinkAdmin(admin.ModelAdmin):
             '<a href="{}" target="_blank" rel="noopener noreferrer">open in Codex</a>',
             overlay.series_url(link.codex_series_uuid),
         )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # The last sweep's time rides along in the same query (see `last_synced`).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(last_sweep_at=overlay.last_synced_at_expression())
+        )
+
+    @admin.display(description="Synced at")
+    def last_synced(self, link: models.CodexLink):
+        return overlay.synced_at_of(link, link.last_sweep_at)
 
     @admin.display(description="Status")
     def status(self, link: models.CodexLink) -> str:

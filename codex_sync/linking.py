@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 
 from codex_sync.models import CodexLink, LinkKind, UnmatchedCodexSeries
+from codex_sync.overlay import last_synced_at, synced_at_of
 from feed.models import Series
 
 # A pasted reference longer than this is not a URL anyone copied from Codex.
@@ -106,11 +107,20 @@ def _known_counts(series: Series, codex_uuid: uuid.UUID) -> dict:
     # own row, then any row a sweep has filled.
     links = list(CodexLink.objects.filter(codex_series_uuid=codex_uuid))
     if links:
-        source = min(links, key=lambda link: (link.series_id != series.pk, link.synced_at is None))
-        return {**_counts_of(source), "synced_at": source.synced_at}
+        last_sweep_at = last_synced_at()
+        source = min(
+            links,
+            key=lambda link: (
+                link.series_id != series.pk,
+                synced_at_of(link, last_sweep_at) is None,
+            ),
+        )
+        return {**_counts_of(source), "synced_at": synced_at_of(source, last_sweep_at)}
     unmatched = UnmatchedCodexSeries.objects.filter(codex_series_uuid=codex_uuid).first()
     if unmatched is not None:
-        return {**_counts_of(unmatched), "synced_at": unmatched.recorded_at}
+        # The unmatched list is the last successful sweep's (rows it found
+        # unchanged keep the `recorded_at` of when they last changed).
+        return {**_counts_of(unmatched), "synced_at": last_synced_at() or unmatched.recorded_at}
     return empty
 
 

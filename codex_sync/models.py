@@ -30,7 +30,10 @@ class CodexLink(models.Model):
     local_max_volume = models.IntegerField(null=True, blank=True)
     local_max_chapter = models.FloatField(null=True, blank=True)
     volumes_owned = models.IntegerField(null=True, blank=True)
-    # Null for a manual link that no sweep has seen yet.
+    # A manual link: when a sweep last refreshed its counts (null until one
+    # has seen it). An automatic link: when it last changed; it was synced by
+    # the last successful sweep, which every reader shows
+    # (`codex_sync.overlay.synced_at_of`).
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 

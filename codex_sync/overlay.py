@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
 from codex_sync.client import without_credentials
-from codex_sync.models import CodexLink, ConnectionStatus
+from codex_sync.models import CodexLink, ConnectionStatus, LinkKind
 from codex_sync.status import (
     NO_GAP,
     CodexGap,
@@ -68,11 +68,16 @@ def enabled() -> bool:
 def with_codex(queryset: QuerySet) -> QuerySet:
     """Join each series' Codex link and annotate `codex_status` (NULL = not on Codex).
 
+    Also `codex_last_sweep_at`, the last successful sweep's time (for
+    `synced_at_of`), read in the same query rather than once more per page.
     Idempotent, so a page can be decorated whether or not a filter already joined.
     """
+    queryset = queryset.select_related("codex_link")
+    if "codex_last_sweep_at" not in queryset.query.annotations:
+        queryset = queryset.annotate(codex_last_sweep_at=last_synced_at_expression())
     if "codex_status" in queryset.query.annotations:
-        return queryset.select_related("codex_link")
-    return queryset.select_related("codex_link").annotate(codex_status=codex_status_expression())
+        return queryset
+    return queryset.annotate(codex_status=codex_status_expression())
 
 
 def filter_by_codex_status(queryset: QuerySet, statuses: Iterable[str]) -> QuerySet:
@@ -105,6 +110,31 @@ def last_synced_at() -> datetime | None:
         .values_list("last_success_at", flat=True)
         .first()
     )
+
+
+def last_synced_at_expression() -> Subquery:
+    """`last_synced_at()` as a subquery, to annotate rows with it in the same query."""
+    return Subquery(
+        ConnectionStatus.objects.filter(pk=ConnectionStatus.SINGLETON_ID).values("last_success_at")[
+            :1
+        ]
+    )
+
+
+def synced_at_of(link: CodexLink, last_sweep_at: datetime | None) -> datetime | None:
+    """When Codex's counts on `link` were last read: the time every reader shows.
+
+    A successful sweep re-derives every automatic link from the whole index,
+    so each one left standing was synced by the last successful sweep
+    (`last_synced_at()`, passed in so a page of links asks once). Stored once
+    on the connection, not rewritten on ~100k rows by every sweep; an
+    automatic link's own `synced_at` column says when it last changed. A
+    manual link keeps its own time: a sweep refreshes it only if its Codex
+    series was in the index.
+    """
+    if link.link_kind == LinkKind.AUTO:
+        return last_sweep_at
+    return link.synced_at
 
 
 def series_url(codex_series_uuid) -> str:
@@ -196,6 +226,12 @@ def codex_payload(series) -> dict | None:
     link = link_of(series)
     if link is None:
         return None
+    last_sweep_at = (
+        series.codex_last_sweep_at
+        if hasattr(series, "codex_last_sweep_at")  # `with_codex` pages: no query per item
+        else last_synced_at()
+    )
+    synced_at = synced_at_of(link, last_sweep_at)
     return {
         "status": status_of(series),
         "codexSeriesUuid": str(link.codex_series_uuid),
@@ -206,5 +242,5 @@ def codex_payload(series) -> dict | None:
         "volumesOwned": link.volumes_owned,
         "gap": gap_payload(gap_of(series)),
         "matchedProvider": link.matched_provider or None,
-        "syncedAt": int(link.synced_at.timestamp()) if link.synced_at else None,
+        "syncedAt": int(synced_at.timestamp()) if synced_at else None,
     }

@@ -137,7 +137,11 @@ def run_sweep(
     run = SyncRun.objects.create(trigger=trigger)
     started = time.monotonic()
     try:
-        with LockHeartbeat(token):
+        # One pause for the whole sweep (see tsundoku.garbage_collection), ended
+        # only once `_sweep` has returned and its million objects are freed:
+        # switched back on between the fetch and the apply, the collector's
+        # first pass walked them all (a third of a second) for nothing.
+        with LockHeartbeat(token), collector_paused():
             result = _sweep(run, token, client or client_from_settings(), on_progress, apply_anyway)
     except Exception as exc:  # the run must be recorded whatever happened
         # Not logger.exception: handlers print exc_info verbatim, and text we did
@@ -197,8 +201,7 @@ def _sweep(
         return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=last_error())
 
     try:
-        with collector_paused():  # a million acyclic objects: see tsundoku.garbage_collection
-            catalog, result, fetched = _fetch_and_match(client, token, on_progress, run)
+        catalog, result, fetched = _fetch_and_match(client, token, on_progress, run)
     except (CodexUnauthorized, CodexForbidden) as exc:
         record_auth_failure(exc)
         return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
@@ -214,8 +217,7 @@ def _sweep(
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
     try:
-        with collector_paused():
-            return _apply(run, started, result, fetched, catalog, token, apply_anyway)
+        return _apply(run, started, result, fetched, catalog, token, apply_anyway)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
@@ -385,7 +387,6 @@ def _apply(
             raise LockLost(LOCK_LOST_MESSAGE)
         removed = link_store.delete_auto_links(gone)
         link_store.upsert_auto_links(changed, now)
-        link_store.mark_auto_links_synced(now)
         link_store.refresh_manual_links(result.manual_refresh.values(), now)
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)

@@ -243,3 +243,28 @@ def test_the_admin_is_closed_to_anonymous_visitors(client, db):
 
     assert response.status_code == 302
     assert "/admin/login/" in response.url
+
+
+def test_the_link_list_shows_when_each_link_was_synced(admin_client, make_series):
+    auto, manual = make_series("Auto Series"), make_series("Manual Series")
+    last_sweep = timezone.now().replace(year=2031, month=5, day=4)
+    manual_synced = last_sweep.replace(year=2029, month=3, day=2)
+    codex_models.ConnectionStatus.get()
+    codex_models.ConnectionStatus.objects.update(last_success_at=last_sweep)
+    codex_models.CodexLink.objects.create(
+        series=auto,
+        codex_series_uuid=uuid.uuid4(),
+        synced_at=last_sweep.replace(year=2027),  # when it last changed
+    )
+    codex_models.CodexLink.objects.create(
+        series=manual,
+        codex_series_uuid=CODEX_UUID,
+        link_kind="manual",
+        synced_at=manual_synced,
+    )
+
+    text = page_text(admin_client.get(LINKS))
+
+    assert "May 4, 2031" in text  # the auto link: synced by the last sweep
+    assert "March 2, 2029" in text  # the manual link: its own time
+    assert "May 4, 2027" not in text

@@ -14,7 +14,7 @@ from codex_sync.linking import (
     set_ignore_completion,
     unlink_series,
 )
-from codex_sync.models import CodexLink, LinkKind, UnmatchedCodexSeries
+from codex_sync.models import CodexLink, ConnectionStatus, LinkKind, UnmatchedCodexSeries
 from feed.models import Series
 
 CODEX_UUID = uuid.UUID("550e8400-e29b-41d4-a716-446655440002")
@@ -106,9 +106,15 @@ def test_linking_replaces_an_automatic_link_and_forgets_its_matched_id(make_seri
     assert stored.synced_at is None
 
 
+def last_sweep_succeeded_at(when) -> None:
+    ConnectionStatus.get()
+    ConnectionStatus.objects.update(last_success_at=when)
+
+
 def test_making_an_automatic_link_manual_keeps_its_counts(make_series):
     series = make_series("Berserk")
     synced = timezone.now() - timedelta(hours=2)
+    last_sweep_succeeded_at(synced)
     CodexLink.objects.create(
         series=series,
         codex_series_uuid=CODEX_UUID,
@@ -116,7 +122,7 @@ def test_making_an_automatic_link_manual_keeps_its_counts(make_series):
         local_max_volume=41,
         local_max_chapter=375.5,
         volumes_owned=40,
-        synced_at=synced,
+        synced_at=synced - timedelta(days=3),  # when it last changed
     )
 
     link_series(series, CODEX_UUID)
@@ -134,12 +140,13 @@ def test_making_an_automatic_link_manual_keeps_its_counts(make_series):
 def test_linking_to_a_codex_series_another_series_links_copies_its_counts(make_series):
     other, series = make_series("Berserk"), make_series("Berserk Deluxe")
     synced = timezone.now() - timedelta(hours=1)
+    last_sweep_succeeded_at(synced)
     CodexLink.objects.create(
         series=other,
         codex_series_uuid=CODEX_UUID,
         local_max_volume=14,
         volumes_owned=14,
-        synced_at=synced,
+        synced_at=synced - timedelta(days=3),  # when it last changed
     )
 
     link_series(series, CODEX_UUID)
@@ -151,7 +158,9 @@ def test_linking_to_a_codex_series_another_series_links_copies_its_counts(make_s
 
 def test_linking_an_unmatched_codex_series_takes_its_counts_off_the_unmatched_list(make_series):
     series = make_series("Dorohedoro")
-    recorded = timezone.now() - timedelta(minutes=30)
+    recorded = timezone.now() - timedelta(days=2)  # unchanged since: later sweeps kept the row
+    synced = timezone.now() - timedelta(minutes=30)
+    last_sweep_succeeded_at(synced)
     UnmatchedCodexSeries.objects.create(
         codex_series_uuid=CODEX_UUID,
         external_ids=[{"source": "manual", "externalId": "x"}],
@@ -169,7 +178,7 @@ def test_linking_an_unmatched_codex_series_takes_its_counts_off_the_unmatched_li
         167.0,
         23,
     )
-    assert stored.synced_at == recorded
+    assert stored.synced_at == synced
     assert not UnmatchedCodexSeries.objects.exists()
 
 

@@ -16,6 +16,7 @@ import requests
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from codex_sync import overlay
 from codex_sync.models import (
     AuthState,
     CodexLink,
@@ -30,6 +31,7 @@ from codex_sync.models import (
     UnmatchedCodexSeries,
 )
 from codex_sync.sweep import run_sweep
+from feed.models import Series
 from tests.helpers import (
     CODEX_KEY,
     INFO_URL,
@@ -149,7 +151,7 @@ def test_a_second_sweep_updates_counts_and_changes_nothing_else(make_series, cod
     assert link.pk == first.pk
     assert link.series_id == series.pk
     assert (link.local_max_volume, link.local_max_chapter, link.volumes_owned) == (13, 105.5, 13)
-    assert link.synced_at > first.synced_at
+    assert link.synced_at > first.synced_at  # the sweep that changed its counts
     assert link.created_at == first.created_at
     assert (second.new_links, second.removed_links, second.linked) == (0, 0, 1)
     assert (third.new_links, third.removed_links, third.linked) == (0, 0, 1)
@@ -506,6 +508,62 @@ def test_unmatched_codex_series_are_recorded_and_replaced_each_sweep(make_series
     ] == [codex_uuid(4)]
 
 
+def test_a_resweep_of_an_unchanged_library_rewrites_no_unmatched_row(make_series, codex):
+    codex.items = [
+        codex_item(2, ("manual", "shelf-2"), ("api:anilist", "404"), volume=3, chapter=9.5),
+        codex_item(3, ("comicinfo", "Ünïcode ✓")),
+    ]
+    run_sweep(apply_anyway=True)
+    before = {row.pk: row.recorded_at for row in UnmatchedCodexSeries.objects.all()}
+
+    with CaptureQueriesContext(connection) as queries:
+        result = run_sweep(apply_anyway=True)
+
+    assert result.unmatched == 2
+    assert {row.pk: row.recorded_at for row in UnmatchedCodexSeries.objects.all()} == before
+    written = [
+        q["sql"]
+        for q in queries.captured_queries
+        if UnmatchedCodexSeries._meta.db_table in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "DELETE", "UPDATE"))
+    ]
+    assert written == []
+
+
+def test_a_resweep_writes_only_the_unmatched_rows_that_changed(make_series, codex):
+    codex.items = [
+        codex_item(2, ("manual", "shelf-2"), volume=3),
+        codex_item(3, ("comicinfo", "z")),
+        codex_item(4, ("comicinfo", "y"), chapter=1.5),
+        codex_item(5),
+    ]
+    run_sweep(apply_anyway=True)
+    untouched = UnmatchedCodexSeries.objects.get(codex_series_uuid=codex_uuid(5))
+
+    codex.items = [
+        codex_item(2, ("manual", "shelf-2"), volume=4),  # new counts
+        codex_item(3, ("comicinfo", "z"), ("api:anilist", "404")),  # a new id
+        codex_item(5),  # as it was
+        codex_item(6, ("comicinfo", "x"), owned=2),  # new; 4 is gone
+    ]
+    result = run_sweep(apply_anyway=True)
+
+    assert result.unmatched == 4
+    rows = {str(row.codex_series_uuid): row for row in UnmatchedCodexSeries.objects.all()}
+    assert set(rows) == {codex_uuid(2), codex_uuid(3), codex_uuid(5), codex_uuid(6)}
+    assert rows[codex_uuid(2)].local_max_volume == 4
+    assert rows[codex_uuid(3)].external_ids == [
+        {"source": "comicinfo", "externalId": "z", "externalUrl": None},
+        {"source": "api:anilist", "externalId": "404", "externalUrl": None},
+    ]
+    assert rows[codex_uuid(6)].volumes_owned == 2
+    assert (rows[codex_uuid(5)].pk, rows[codex_uuid(5)].recorded_at) == (
+        untouched.pk,
+        untouched.recorded_at,
+    )
+    assert rows[codex_uuid(2)].recorded_at > untouched.recorded_at
+
+
 # ------------------------------------------------------------ MangaUpdates spellings
 
 
@@ -769,3 +827,52 @@ def test_a_sweep_leaves_the_garbage_collector_as_it_found_it(ten_linked, codex):
     codex.overrides.clear()
     assert run_sweep().succeeded
     assert gc.isenabled()
+
+
+# ------------------------------------------------------------ when links were synced
+
+
+def test_a_resweep_of_an_unchanged_library_rewrites_no_link_yet_every_reader_sees_it_synced(
+    make_series, codex
+):
+    series = make_series("Vinland Saga", mangabaka="501")
+    codex.items = [codex_item(1, ("plugin:mangabaka", "501"), volume=12, chapter=100.0, owned=12)]
+    run_sweep()
+    first = CodexLink.objects.get()
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_sweep().succeeded
+
+    link = CodexLink.objects.get()
+    assert link.synced_at == first.synced_at  # the row was not rewritten
+    assert not [
+        q["sql"]
+        for q in queries.captured_queries
+        if CodexLink._meta.db_table in q["sql"]
+        and q["sql"].lstrip().upper().startswith(("INSERT", "DELETE"))
+    ]
+    last_sweep_at = ConnectionStatus.get().last_success_at
+    assert last_sweep_at > first.synced_at
+    assert overlay.synced_at_of(link, last_sweep_at) == last_sweep_at
+    assert overlay.codex_payload(overlay.with_codex(Series.objects.filter(pk=series.pk)).get())[
+        "syncedAt"
+    ] == int(last_sweep_at.timestamp())
+
+
+def test_a_manual_link_keeps_its_own_synced_time(make_series, codex):
+    series = make_series("Shelf only")
+    CodexLink.objects.create(
+        series=series, codex_series_uuid=codex_uuid(2), link_kind=LinkKind.MANUAL
+    )
+    codex.items = [codex_item(1), codex_item(2, volume=3)]
+    run_sweep()
+    refreshed = CodexLink.objects.get()
+
+    codex.items = [codex_item(1)]  # the hand-linked series left the index
+    run_sweep()
+
+    link = CodexLink.objects.get()
+    last_sweep_at = ConnectionStatus.get().last_success_at
+    assert refreshed.synced_at is not None
+    assert link.synced_at == refreshed.synced_at < last_sweep_at
+    assert overlay.synced_at_of(link, last_sweep_at) == refreshed.synced_at

@@ -43,14 +43,19 @@ def badge_for(status: str | None, volumes_owned: int | None, gap: str = "") -> B
     return Badge(status=status, label=label, meaning=meaning, tooltip=tooltip)
 
 
-def _synced(context) -> bool:
-    """Has a sweep ever succeeded? Asked once per request, however many badges render."""
+def _last_sweep_at(context):
+    """When the last sweep succeeded: asked once per request, however many badges render."""
     request = context.get("request")
     if request is None:
-        return overlay.last_synced_at() is not None
+        return overlay.last_synced_at()
     if not hasattr(request, "_codex_synced_at"):
         request._codex_synced_at = overlay.last_synced_at()
-    return request._codex_synced_at is not None
+    return request._codex_synced_at
+
+
+def _synced(context) -> bool:
+    """Has a sweep ever succeeded?"""
+    return _last_sweep_at(context) is not None
 
 
 @register.inclusion_tag("codex_sync/badge.html", takes_context=True)
@@ -85,6 +90,7 @@ def codex_series_panel(context, series):
             badge_for(overlay.status_of(series), link.volumes_owned, gap) if show_badge else None
         ),
         "gap": gap,
+        "synced_at": overlay.synced_at_of(link, _last_sweep_at(context)) if link else None,
         "local_max_volume": format_number(link.local_max_volume) if link else None,
         "local_max_chapter": format_number(link.local_max_chapter) if link else None,
         "enabled": overlay.enabled(),
