@@ -22,6 +22,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
 
+from exports import stored_datetimes
 from exports.fields import ExportField
 
 Row = tuple
@@ -48,6 +49,7 @@ class RowReader:
         values = self.columns_of(queryset)
         self._connection = connections[values.db]
         self._converters = _converters(values)
+        self._stores_utc_text = stored_datetimes.stores_utc_text(self._connection)
         self._columns = {source: self._column(index) for index, source in enumerate(self.sources)}
 
     def columns_of(self, queryset: QuerySet) -> QuerySet:
@@ -76,12 +78,15 @@ class RowReader:
         field: ExportField,
         form: Callable[[Any], Any] | None = None,
         missing: Any = None,
+        stored_text: Callable[[str], str] | None = None,
     ) -> Getter:
         """row → `form` of the field's value, or `missing` when it is None, as one function.
 
         The column's converters, the field's `derive` and the writer's `form`
         are composed here once per export, so a value costs one call where
-        the layers would cost one each.
+        the layers would cost one each. `stored_text`, for a datetime column,
+        is `form`'s text made straight from SQLite's stored UTC text
+        (`exports.stored_datetimes`); other values still take the converter.
         """
         if field.related:
             slot = itemgetter(self.related_slot(field.related))  # never None: a list
@@ -106,6 +111,15 @@ class RowReader:
             return lambda row: missing if (value := row[index]) is None else form(value)
         # A converter turns None into None: only other values need it.
         convert = _converter(conversion, self._connection)
+        if (
+            stored_text is not None
+            and self._stores_utc_text
+            and stored_datetimes.is_datetime_column(conversion[1])
+        ):
+            text = stored_datetimes.with_stored_text(
+                stored_text, lambda value: form(convert(value))
+            )
+            return lambda row: missing if (value := row[index]) is None else text(value)
         return lambda row: missing if (value := row[index]) is None else form(convert(value))
 
     def _column(self, index: int) -> Getter:
