@@ -78,14 +78,14 @@ class RowReader:
         field: ExportField,
         form: Callable[[Any], Any] | None = None,
         missing: Any = None,
-        stored_text: Callable[[str], str] | None = None,
+        stored_text: Callable[[Any], str] | None = None,
     ) -> Getter:
         """row → `form` of the field's value, or `missing` when it is None, as one function.
 
         The column's converters, the field's `derive` and the writer's `form`
         are composed here once per export, so a value costs one call where
         the layers would cost one each. `stored_text`, for a datetime column,
-        is `form`'s text made straight from SQLite's stored UTC text
+        is `form`'s text made straight from SQLite's stored naive UTC
         (`exports.stored_datetimes`); other values still take the converter.
         """
         if field.related:

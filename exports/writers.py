@@ -118,7 +118,7 @@ def _json_columns(reader: RowReader | None) -> list[tuple[str, Getter]]:
     ]
 
 
-def _iso_text(field: ExportField) -> Callable[[str], str] | None:
+def _iso_text(field: ExportField) -> Callable[[Any], str] | None:
     # JSON and CSV write datetimes as `iso_timestamp`; from stored text, `iso_seconds`.
     return iso_seconds if field.kind == K.DATETIME else None
 

@@ -39,6 +39,10 @@ def test_stored_text_gives_the_converters_text(value):
     stored = connection.ops.adapt_datetimefield_value(value)
     assert iso_seconds(stored) == iso_timestamp(_converted(stored))
     assert utc_minutes(stored) == _utc_minutes(_converted(stored))
+    # What the driver hands over (Django's converter for the column type): naive UTC.
+    naive = value.astimezone(UTC).replace(tzinfo=None)
+    assert iso_seconds(naive) == iso_timestamp(_converted(naive))
+    assert utc_minutes(naive) == _utc_minutes(_converted(naive))
 
 
 def _refuse(value):
@@ -48,6 +52,12 @@ def _refuse(value):
 @pytest.mark.parametrize("stored", ["2024-05-01 08:00:00", "2024-05-01 08:00:59.999999"])
 def test_stored_utc_text_skips_the_converter(stored):
     assert with_stored_text(iso_seconds, _refuse)(stored) == stored[:10] + "T" + stored[11:19] + "Z"
+
+
+def test_naive_datetimes_skip_the_converter():
+    value = datetime(2024, 5, 1, 8, 0, 59, 999999)
+    assert with_stored_text(iso_seconds, _refuse)(value) == "2024-05-01T08:00:59Z"
+    assert with_stored_text(utc_minutes, _refuse)(value) == "2024-05-01 08:00 UTC"
 
 
 @pytest.mark.parametrize(
@@ -74,6 +84,8 @@ def test_a_datetime_cell_reads_stored_text_without_the_converter():
     row = [None] * len(reader.sources)
     row[reader.sources.index("updated_at")] = "2024-05-01 08:00:00.5"
     cell = reader.cell(field, _refuse, stored_text=iso_seconds)
+    assert cell(tuple(row)) == "2024-05-01T08:00:00Z"
+    row[reader.sources.index("updated_at")] = datetime(2024, 5, 1, 8, 0, 0, 500000)
     assert cell(tuple(row)) == "2024-05-01T08:00:00Z"
     row[reader.sources.index("updated_at")] = "2024-05-01 08:00:00+09:00"
     assert reader.cell(field, iso_timestamp, stored_text=iso_seconds)(tuple(row)) == (
