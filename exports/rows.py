@@ -13,13 +13,14 @@ only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import JSONField, QuerySet
 from django.db.models.sql.constants import MULTI
 
 from exports import stored_datetimes
@@ -148,6 +149,8 @@ def _converters(values: QuerySet) -> dict[int, tuple[list[Callable], Any]]:
 def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Callable[[Any], Any]:
     """One column's converters (what Django applies to it) as a function of the value."""
     functions, expression = conversion
+    if _is_plain_json(functions, expression):
+        return _json_value(functions[0], expression, connection)
     if len(functions) == 1:
         (convert,) = functions
         return lambda value: convert(value, expression, connection)
@@ -158,3 +161,36 @@ def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Calla
         return value
 
     return converted
+
+
+def _is_plain_json(functions: list[Callable], expression: Any) -> bool:
+    """Whether a column's only converter is `JSONField.from_db_value` with the default decoder."""
+    if (
+        len(functions) != 1
+        or getattr(functions[0], "__func__", None) is not JSONField.from_db_value
+    ):
+        return False
+    output = expression.output_field
+    return isinstance(output, JSONField) and output.decoder is None
+
+
+_decode_json = json.JSONDecoder().decode
+
+
+def _json_value(convert: Callable, expression: Any, connection: Any) -> Callable[[Any], Any]:
+    """`JSONField.from_db_value` for a column's text, without its per-value checks and layers.
+
+    `json.loads` of a str with no `cls` is this decoder's `decode`, and text
+    that is not JSON comes back as it is, as Django returns it; any value
+    that is not text goes through Django's converter.
+    """
+
+    def decoded(value: Any) -> Any:
+        if value.__class__ is str:
+            try:
+                return _decode_json(value)
+            except json.JSONDecodeError:
+                return value
+        return convert(value, expression, connection)
+
+    return decoded

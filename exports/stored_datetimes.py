@@ -11,7 +11,7 @@ wall time, so the export's text is that time formatted, with no time zone
 work. Any other value (another backend's aware datetimes, an offset, an odd
 string) goes through Django's converter and the writer's datetime form as
 before, so both paths give the same text (the golden files, run through
-both, and tests/test_exports_datetimes.py).
+both, and tests/test_exports_converters.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Datetimes from SQLite's stored text give the same export text as Django's converter.
+"""Datetimes (and JSON columns) read without Django's per-value converters give the same values.
 
 `exports.stored_datetimes` rewrites SQLite's naive UTC text straight into an
 export's text; the general path (Django's converter, then the writer's
@@ -8,6 +8,7 @@ same text for any datetime the SQLite backend can store.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports.fields import resolve_fields
-from exports.rows import RowReader
+from exports.rows import RowReader, _json_value
 from exports.stored_datetimes import iso_seconds, stores_utc_text, utc_minutes, with_stored_text
 from exports.writers import _utc_minutes, iso_timestamp
 from feed.models import Series
@@ -91,3 +92,19 @@ def test_a_datetime_cell_reads_stored_text_without_the_converter():
     assert reader.cell(field, iso_timestamp, stored_text=iso_seconds)(tuple(row)) == (
         "2024-04-30T23:00:00Z"
     )
+
+
+# JSON columns are decoded by `exports.rows` without `JSONField.from_db_value`'s layers.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=8,
+)
+
+
+@given(st.one_of(json_values.map(lambda value: json.dumps(value)), st.text()))
+def test_json_columns_decode_as_django_does(text):
+    field = Series._meta.get_field("genres")
+    expression = field.get_col(Series._meta.db_table)
+    convert = _json_value(field.from_db_value, expression, connection)
+    assert convert(text) == field.from_db_value(text, expression, connection)
