@@ -13,15 +13,17 @@ only.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import JSONField, QuerySet
 from django.db.models.sql.constants import MULTI
 
+from exports import stored_datetimes
 from exports.fields import ExportField
 
 Row = tuple
@@ -48,6 +50,7 @@ class RowReader:
         values = self.columns_of(queryset)
         self._connection = connections[values.db]
         self._converters = _converters(values)
+        self._stores_utc_text = stored_datetimes.stores_utc_text(self._connection)
         self._columns = {source: self._column(index) for index, source in enumerate(self.sources)}
 
     def columns_of(self, queryset: QuerySet) -> QuerySet:
@@ -76,12 +79,15 @@ class RowReader:
         field: ExportField,
         form: Callable[[Any], Any] | None = None,
         missing: Any = None,
+        stored_text: Callable[[Any], str] | None = None,
     ) -> Getter:
         """row → `form` of the field's value, or `missing` when it is None, as one function.
 
         The column's converters, the field's `derive` and the writer's `form`
         are composed here once per export, so a value costs one call where
-        the layers would cost one each.
+        the layers would cost one each. `stored_text`, for a datetime column,
+        is `form`'s text made straight from SQLite's stored naive UTC
+        (`exports.stored_datetimes`); other values still take the converter.
         """
         if field.related:
             slot = itemgetter(self.related_slot(field.related))  # never None: a list
@@ -106,6 +112,15 @@ class RowReader:
             return lambda row: missing if (value := row[index]) is None else form(value)
         # A converter turns None into None: only other values need it.
         convert = _converter(conversion, self._connection)
+        if (
+            stored_text is not None
+            and self._stores_utc_text
+            and stored_datetimes.is_datetime_column(conversion[1])
+        ):
+            text = stored_datetimes.with_stored_text(
+                stored_text, lambda value: form(convert(value))
+            )
+            return lambda row: missing if (value := row[index]) is None else text(value)
         return lambda row: missing if (value := row[index]) is None else form(convert(value))
 
     def _column(self, index: int) -> Getter:
@@ -134,6 +149,8 @@ def _converters(values: QuerySet) -> dict[int, tuple[list[Callable], Any]]:
 def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Callable[[Any], Any]:
     """One column's converters (what Django applies to it) as a function of the value."""
     functions, expression = conversion
+    if _is_plain_json(functions, expression):
+        return _json_value(functions[0], expression, connection)
     if len(functions) == 1:
         (convert,) = functions
         return lambda value: convert(value, expression, connection)
@@ -144,3 +161,36 @@ def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Calla
         return value
 
     return converted
+
+
+def _is_plain_json(functions: list[Callable], expression: Any) -> bool:
+    """Whether a column's only converter is `JSONField.from_db_value` with the default decoder."""
+    if (
+        len(functions) != 1
+        or getattr(functions[0], "__func__", None) is not JSONField.from_db_value
+    ):
+        return False
+    output = expression.output_field
+    return isinstance(output, JSONField) and output.decoder is None
+
+
+_decode_json = json.JSONDecoder().decode
+
+
+def _json_value(convert: Callable, expression: Any, connection: Any) -> Callable[[Any], Any]:
+    """`JSONField.from_db_value` for a column's text, without its per-value checks and layers.
+
+    `json.loads` of a str with no `cls` is this decoder's `decode`, and text
+    that is not JSON comes back as it is, as Django returns it; any value
+    that is not text goes through Django's converter.
+    """
+
+    def decoded(value: Any) -> Any:
+        if value.__class__ is str:
+            try:
+                return _decode_json(value)
+            except json.JSONDecodeError:
+                return value
+        return convert(value, expression, connection)
+
+    return decoded

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from exports.fields import RELEASES, SERIES, ExportField, ValueKind
 from exports.models import ExportFormat, ExportType
 from exports.rows import Getter, Row, RowReader
+from exports.stored_datetimes import iso_seconds, utc_minutes
 from feed.spans import plain_number
 from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
 
@@ -111,7 +112,15 @@ def _json_columns(reader: RowReader | None) -> list[tuple[str, Getter]]:
     """(key, row → JSON value) per field, composed once per export."""
     if reader is None:
         return []
-    return [(field.key, reader.cell(field, _JSON_FORMS.get(field.kind))) for field in reader.fields]
+    return [
+        (field.key, reader.cell(field, _JSON_FORMS.get(field.kind), stored_text=_iso_text(field)))
+        for field in reader.fields
+    ]
+
+
+def _iso_text(field: ExportField) -> Callable[[Any], str] | None:
+    # JSON and CSV write datetimes as `iso_timestamp`; from stored text, `iso_seconds`.
+    return iso_seconds if field.kind == K.DATETIME else None
 
 
 class JsonWriter(ExportWriter):
@@ -213,7 +222,8 @@ class CsvWriter(ExportWriter):
         self.writer = csv.writer(stream, lineterminator="\r\n")
         # row → cell per column, composed once per export rather than per value.
         self.cells = [
-            self.reader.cell(field, _CSV_CELLS.get(field.kind)) for field in self.reader.fields
+            self.reader.cell(field, _CSV_CELLS.get(field.kind), stored_text=_iso_text(field))
+            for field in self.reader.fields
         ]
 
     def start(self) -> None:
@@ -297,7 +307,8 @@ def markdown_cell(export_field: ExportField, reader: RowReader) -> Getter:
         def form(value: Any) -> str:
             return text(value) if value else EMPTY
 
-    return reader.cell(export_field, form, missing=EMPTY)
+    stored_text = utc_minutes if export_field.kind == K.DATETIME else None
+    return reader.cell(export_field, form, missing=EMPTY, stored_text=stored_text)
 
 
 TYPE_TITLES = {

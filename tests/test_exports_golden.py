@@ -249,3 +249,21 @@ def test_export_bytes_match_the_golden_file(
         golden.write_bytes(content)
         pytest.skip(f"rewrote {golden.name}")
     assert content == golden.read_bytes()
+
+
+@pytest.mark.usefixtures("every_field_catalog")
+@pytest.mark.parametrize(
+    ("export_type", "export_format", "tier", "filters"),
+    [case for case in _cases() if case[3] == "default"],
+)
+def test_the_general_datetime_path_matches_the_golden_file(
+    tsundoku_config, monkeypatch, export_type, export_format, tier, filters
+):
+    """Datetimes through Django's converter (as on PostgreSQL), not SQLite's stored text."""
+    from exports import stored_datetimes
+
+    monkeypatch.setattr(stored_datetimes, "stores_utc_text", lambda connection: False)
+    tsundoku_config(server={"public_url": "https://tsundoku.example.test/"})
+    content = _export_bytes(export_type, export_format, tier == "admin", FILTERS[filters])
+    extension = {"json": "json", "csv": "csv", "markdown": "md"}[export_format]
+    assert content == (GOLDEN_DIR / f"{export_type}-{tier}-{filters}.{extension}").read_bytes()

@@ -1,0 +1,110 @@
+"""Datetimes (and JSON columns) read without Django's per-value converters give the same values.
+
+`exports.stored_datetimes` rewrites SQLite's naive UTC text straight into an
+export's text; the general path (Django's converter, then the writer's
+datetime form) stays for every other value and backend. Both must give the
+same text for any datetime the SQLite backend can store.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exports.fields import resolve_fields
+from exports.rows import RowReader, _json_value
+from exports.stored_datetimes import iso_seconds, stores_utc_text, utc_minutes, with_stored_text
+from exports.writers import _utc_minutes, iso_timestamp
+from feed.models import Series
+
+# Aware datetimes in any offset, with and without microseconds, over the years SQLite stores.
+aware_datetimes = st.datetimes(
+    min_value=datetime(1000, 1, 2),
+    max_value=datetime(9999, 12, 30),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=9)), timezone(timedelta(hours=-5))]),
+)
+
+
+def _converted(stored: str) -> datetime:
+    """What Django's SQLite backend reads back for a stored value."""
+    return connection.ops.convert_datetimefield_value(stored, None, connection)
+
+
+@given(aware_datetimes)
+def test_stored_text_gives_the_converters_text(value):
+    stored = connection.ops.adapt_datetimefield_value(value)
+    assert iso_seconds(stored) == iso_timestamp(_converted(stored))
+    assert utc_minutes(stored) == _utc_minutes(_converted(stored))
+    # What the driver hands over (Django's converter for the column type): naive UTC.
+    naive = value.astimezone(UTC).replace(tzinfo=None)
+    assert iso_seconds(naive) == iso_timestamp(_converted(naive))
+    assert utc_minutes(naive) == _utc_minutes(_converted(naive))
+
+
+def _refuse(value):
+    raise AssertionError(f"the general path ran for {value!r}")
+
+
+@pytest.mark.parametrize("stored", ["2024-05-01 08:00:00", "2024-05-01 08:00:59.999999"])
+def test_stored_utc_text_skips_the_converter(stored):
+    assert with_stored_text(iso_seconds, _refuse)(stored) == stored[:10] + "T" + stored[11:19] + "Z"
+
+
+def test_naive_datetimes_skip_the_converter():
+    value = datetime(2024, 5, 1, 8, 0, 59, 999999)
+    assert with_stored_text(iso_seconds, _refuse)(value) == "2024-05-01T08:00:59Z"
+    assert with_stored_text(utc_minutes, _refuse)(value) == "2024-05-01 08:00 UTC"
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        "2024-05-01 08:00:00+00:00",  # an offset: parsed, not sliced
+        "2024-05-01T08:00:00",
+        "2024-05-01 08:00",
+        "2024-05-01 08:00:00.",
+        datetime(2024, 5, 1, 8, tzinfo=UTC),  # what other backends return
+    ],
+)
+def test_other_values_take_the_general_path(odd):
+    assert with_stored_text(iso_seconds, lambda value: ("general", value))(odd) == ("general", odd)
+
+
+@pytest.mark.django_db
+def test_a_datetime_cell_reads_stored_text_without_the_converter():
+    assert stores_utc_text(connection)  # the test database is SQLite in UTC
+    field = next(
+        f for f in resolve_fields("series", None, is_admin=False).series if f.key == "updatedAt"
+    )
+    reader = RowReader(Series.objects.all(), [field])
+    row = [None] * len(reader.sources)
+    row[reader.sources.index("updated_at")] = "2024-05-01 08:00:00.5"
+    cell = reader.cell(field, _refuse, stored_text=iso_seconds)
+    assert cell(tuple(row)) == "2024-05-01T08:00:00Z"
+    row[reader.sources.index("updated_at")] = datetime(2024, 5, 1, 8, 0, 0, 500000)
+    assert cell(tuple(row)) == "2024-05-01T08:00:00Z"
+    row[reader.sources.index("updated_at")] = "2024-05-01 08:00:00+09:00"
+    assert reader.cell(field, iso_timestamp, stored_text=iso_seconds)(tuple(row)) == (
+        "2024-04-30T23:00:00Z"
+    )
+
+
+# JSON columns are decoded by `exports.rows` without `JSONField.from_db_value`'s layers.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda children: st.lists(children) | st.dictionaries(st.text(), children),
+    max_leaves=8,
+)
+
+
+@given(st.one_of(json_values.map(lambda value: json.dumps(value)), st.text()))
+def test_json_columns_decode_as_django_does(text):
+    field = Series._meta.get_field("genres")
+    expression = field.get_col(Series._meta.db_table)
+    convert = _json_value(field.from_db_value, expression, connection)
+    assert convert(text) == field.from_db_value(text, expression, connection)
