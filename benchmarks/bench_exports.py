@@ -55,6 +55,7 @@ class Measurement:
 def _seed(start: int, stop: int) -> None:
     """Add series `start`…`stop - 1`: every one with an external id, every third on Codex."""
     from codex_sync.models import CodexLink
+    from codex_sync.status import refresh_link_status
     from feed.models import ExternalId, Series
     from feed.search import search_text_for, sort_title_for
 
@@ -101,6 +102,7 @@ def _seed(start: int, stop: int) -> None:
             )
             for item in created[::3]
         )
+        refresh_link_status()  # bulk_create skips save(): store statuses as a sweep does
 
 
 def _mark_baseline_tenth() -> None:

@@ -50,6 +50,7 @@ MATRIX_FILTERS: tuple[tuple[str, str, bool], ...] = (
     ("scope=all", "scope=all", False),
     ("q={word}", "q={word}", False),
     ("codexStatus=behind", "codexStatus=behind", True),
+    ("codexStatus=complete", "codexStatus=complete", True),
     ("codexStatus=any", "codexStatus=any", True),
     ("codexStatus=missing", "codexStatus=missing", True),
 )
@@ -195,6 +196,7 @@ def ensure_codex_links() -> str:
     from django.utils import timezone
 
     from codex_sync.models import CodexLink, ConnectionStatus
+    from codex_sync.status import refresh_link_status
     from feed.models import Series
 
     if not CodexLink.objects.exists():
@@ -215,6 +217,8 @@ def ensure_codex_links() -> str:
             ),
             batch_size=5000,
         )
+        # Stored the way a sweep's apply stores them (bulk_create skips save()).
+        refresh_link_status()
         ConnectionStatus.objects.update_or_create(
             pk=ConnectionStatus.SINGLETON_ID, defaults={"last_success_at": timezone.now()}
         )

@@ -15,6 +15,7 @@ from django.db import transaction
 
 from codex_sync.models import CodexLink, LinkKind, UnmatchedCodexSeries
 from codex_sync.overlay import last_synced_at, synced_at_of
+from codex_sync.status import refresh_link_status
 from feed.models import Series
 
 # A pasted reference longer than this is not a URL anyone copied from Codex.
@@ -149,4 +150,5 @@ def set_ignore_completion(series: Series, ignore: bool) -> Series:
     """Mute (or unmute) Codex completion tracking for one series."""
     Series.objects.filter(pk=series.pk).update(ignore_completion=ignore)
     series.ignore_completion = ignore
+    refresh_link_status([series.pk])
     return series

@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from codex_sync.client import CodexForbidden, CodexUnauthorized
+from codex_sync.status import status_of_link
 from feed.models import Series
 
 
@@ -36,12 +37,32 @@ class CodexLink(models.Model):
     # (`codex_sync.overlay.synced_at_of`).
     synced_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The status rule's answer (codex_sync/status.py), stored so the
+    # `codexStatus` filter reads an index instead of evaluating the rule for
+    # every link on every request. Kept true by `status.refresh_link_status`,
+    # called by every writer of either side (see that function); null only
+    # between a bulk insert and that call.
+    status = models.CharField(max_length=8, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
-        indexes = [models.Index(fields=["link_kind"], name="codex_link_kind_idx")]
+        indexes = [
+            models.Index(fields=["link_kind"], name="codex_link_kind_idx"),
+            # `status IN (...)` → series ids, read from the index alone.
+            models.Index(fields=["status", "series"], name="codex_link_status_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.series_id} → {self.codex_series_uuid} ({self.link_kind})"
+
+    def save(self, *args, **kwargs) -> None:
+        # A link saved one at a time (hand-linking, the Django admin, fixtures)
+        # gets its status from the Python rule, the twin of the SQL one, so it
+        # costs no extra query; set-based writers call `refresh_link_status`.
+        self.status = status_of_link(self)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "status"}
+        super().save(*args, **kwargs)
 
 
 class AuthState(models.TextChoices):

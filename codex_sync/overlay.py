@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import F, Q, QuerySet, Subquery
 
 from codex_sync.client import without_credentials
 from codex_sync.models import CodexLink, ConnectionStatus, LinkKind
@@ -20,9 +20,10 @@ from codex_sync.status import (
     CodexGap,
     CodexStatus,
     codex_gap,
-    codex_status_expression,
+    refresh_link_status,
     surfaced_beyond,
 )
+from codex_sync.status import SERIES_INPUTS as SERIES_INPUTS  # for feed, which imports only this
 from feed.spans import plain_number
 from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
 
@@ -68,6 +69,8 @@ def enabled() -> bool:
 def with_codex(queryset: QuerySet) -> QuerySet:
     """Join each series' Codex link and annotate `codex_status` (NULL = not on Codex).
 
+    The status is the one stored on the link (`CodexLink.status`), the same
+    column `filter_by_codex_status` reads, so a badge always equals the filter.
     Also `codex_last_sweep_at`, the last successful sweep's time (for
     `synced_at_of`), read in the same query rather than once more per page.
     Idempotent, so a page can be decorated whether or not a filter already joined.
@@ -77,16 +80,16 @@ def with_codex(queryset: QuerySet) -> QuerySet:
         queryset = queryset.annotate(codex_last_sweep_at=last_synced_at_expression())
     if "codex_status" in queryset.query.annotations:
         return queryset
-    return queryset.annotate(codex_status=codex_status_expression())
+    return queryset.annotate(codex_status=F("codex_link__status"))
 
 
 def filter_by_codex_status(queryset: QuerySet, statuses: Iterable[str]) -> QuerySet:
     """OR of the requested statuses, in SQL so totals and pages stay right.
 
     A status other than `missing` selects linked series only, so it is asked
-    of the link table: `id IN (links whose status matches)` reads the links
-    (a few hundred, or tens of thousands), never every series, and needs no
-    join on the queryset itself.
+    of the link table: `id IN (links whose stored status matches)` reads the
+    `(status, series)` index for just those links, never every series nor
+    every link, and needs no join on the queryset itself.
     """
     statuses = list(statuses)
     rule_statuses = [status for status in statuses if status in CodexStatus.ALL]
@@ -94,13 +97,20 @@ def filter_by_codex_status(queryset: QuerySet, statuses: Iterable[str]) -> Query
     if ANY in statuses:
         condition |= Q(pk__in=CodexLink.objects.values("series_id"))
     elif rule_statuses:
-        matching = CodexLink.objects.alias(
-            status=codex_status_expression(link="", series="series")
-        ).filter(status__in=rule_statuses)
+        matching = CodexLink.objects.filter(status__in=rule_statuses)
         condition |= Q(pk__in=matching.values("series_id"))
     if MISSING in statuses:
         condition |= Q(codex_link__isnull=True)
     return queryset.filter(condition) if condition else queryset
+
+
+def series_numbers_changed(series_ids: Iterable[int]) -> None:
+    """Feed's hook: these series' highest volume/chapter or tracking flag changed.
+
+    Their links' stored status is recomputed by the one rule, so the filter
+    and badges never read a stale status (a no-op for series not on Codex).
+    """
+    refresh_link_status(series_ids)
 
 
 def last_synced_at() -> datetime | None:
@@ -150,21 +160,11 @@ def link_of(series) -> CodexLink | None:
 
 
 def status_of(series) -> str | None:
-    """The status for one series: the annotation if present, else the Python rule."""
+    """The status for one series: the annotation if present, else the link's stored one."""
     if hasattr(series, "codex_status"):
         return series.codex_status
     link = link_of(series)
-    if link is None:
-        return None
-    from codex_sync.status import codex_status
-
-    return codex_status(
-        highest_volume=series.highest_volume,
-        highest_chapter=series.highest_chapter,
-        local_max_volume=link.local_max_volume,
-        local_max_chapter=link.local_max_chapter,
-        ignore_completion=series.ignore_completion,
-    )
+    return None if link is None else link.status
 
 
 def gap_of(series) -> CodexGap:

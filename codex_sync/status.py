@@ -27,8 +27,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, F, Q, Value, When
+from django.db.models import Case, CharField, F, Model, OuterRef, Q, Subquery, Value, When
 from django.db.models.expressions import Expression
+
+# Series per `series_id IN (...)` statement (see feed.coverage.CHUNK).
+REFRESH_CHUNK = 900
+
+# The series' fields the rule reads: a writer of any of them refreshes the
+# stored status (`refresh_link_status`) of the series it wrote.
+SERIES_INPUTS = frozenset({"highest_volume", "highest_chapter", "ignore_completion"})
 
 
 class CodexStatus:
@@ -109,6 +116,53 @@ def codex_status_expression(link: str = "codex_link", series: str = "") -> Expre
         ),
         default=Value(CodexStatus.COMPLETE),
         output_field=CharField(null=True),
+    )
+
+
+def stored_status_subquery(link_model: type[Model]) -> Subquery:
+    """The rule for the link being updated, as `UPDATE link SET status = (this)`.
+
+    A correlated subquery because an UPDATE cannot join: it reads the link's
+    own row joined to its series (a primary-key lookup each). `link_model`
+    is a parameter so the migration's backfill uses its historical model.
+    """
+    return Subquery(
+        link_model.objects.filter(pk=OuterRef("pk"))
+        .annotate(computed=codex_status_expression(link="", series="series"))
+        .values("computed")[:1]
+    )
+
+
+def refresh_link_status(series_ids: Iterable[int] | None = None) -> int:
+    """Store the rule's answer on the links of these series (every link when None).
+
+    One set-based UPDATE per chunk of series; return how many links were
+    written. Call it after anything that changes either side of the rule:
+    a sweep's apply, hand-linking, the series' highest volume/chapter
+    (`feed.coverage.recompute_coverage`) or `ignore_completion`.
+    """
+    from codex_sync.models import CodexLink
+
+    status = stored_status_subquery(CodexLink)
+    if series_ids is None:
+        return CodexLink.objects.update(status=status)
+    ids = sorted({int(series_id) for series_id in series_ids if series_id is not None})
+    written = 0
+    for offset in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[offset : offset + REFRESH_CHUNK]
+        written += CodexLink.objects.filter(series_id__in=chunk).update(status=status)
+    return written
+
+
+def status_of_link(link) -> str:
+    """The Python rule for one link and its series (a link saved on its own)."""
+    series = link.series
+    return codex_status(
+        highest_volume=series.highest_volume,
+        highest_chapter=series.highest_chapter,
+        local_max_volume=link.local_max_volume,
+        local_max_chapter=link.local_max_chapter,
+        ignore_completion=series.ignore_completion,
     )
 
 

@@ -65,6 +65,7 @@ from codex_sync.models import (
     SyncRun,
     SyncTrigger,
 )
+from codex_sync.status import refresh_link_status
 from feed.models import ExternalId
 from tsundoku.db import select_all_at_once
 from tsundoku.garbage_collection import collector_paused
@@ -390,6 +391,7 @@ def _apply(
         link_store.refresh_manual_links(result.manual_refresh.values(), now)
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)
+        refresh_link_status()  # the stored status rule, for every link this apply touched
         linked = CodexLink.objects.count()
         record_success(now, linked=linked, fetched=fetched)
         run.fetched = fetched

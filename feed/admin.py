@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from codex_sync import overlay
 from feed.models import ExternalId, Release, Series, SourceState
 from tsundoku.admin import ReadOnlyAdmin
 
@@ -62,6 +63,8 @@ class SeriesAdmin(admin.ModelAdmin):
         if change and set(form.changed_data) - {"metadata_locked", "ignore_completion"}:
             obj.metadata_locked = True
         super().save_model(request, obj, form, change)
+        if change and overlay.SERIES_INPUTS.intersection(form.changed_data):
+            overlay.series_numbers_changed([obj.pk])
 
 
 @admin.register(Release)

@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from codex_sync import overlay
 from feed.models import Release, Resolution, Series
 from feed.spans import Span, highest, merge_spans, spans_to_json
 from tsundoku.db import update_rows
@@ -37,6 +38,9 @@ DERIVED_FIELDS = (
     "release_count",
     "last_release_at",
 )
+
+# The derived fields the Codex status rule reads.
+STATUS_INPUTS = tuple(field for field in DERIVED_FIELDS if field in overlay.SERIES_INPUTS)
 
 
 def derived_values(
@@ -95,6 +99,8 @@ def _recompute_chunk(ids: list[int]) -> int:
 
     now = timezone.now()
     to_update = []
+    # Series whose highest volume/chapter moved: the Codex status rule reads those.
+    renumbered = []
     for series in Series.objects.filter(id__in=ids).only("id", "updated_at", *DERIVED_FIELDS):
         stats = aggregates.get(series.id, {})
         new_values = derived_values(
@@ -111,6 +117,8 @@ def _recompute_chunk(ids: list[int]) -> int:
             getattr(series, field) == value for field, value in new_values.items()
         ):
             continue
+        if any(getattr(series, field) != new_values[field] for field in STATUS_INPUTS):
+            renumbered.append(series.id)
         for field, value in new_values.items():
             setattr(series, field, value)
         if coverage_changed:
@@ -118,4 +126,6 @@ def _recompute_chunk(ids: list[int]) -> int:
         to_update.append(series)
 
     update_rows(to_update, [*DERIVED_FIELDS, "updated_at"])
+    if renumbered:
+        overlay.series_numbers_changed(renumbered)
     return len(to_update)

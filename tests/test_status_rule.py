@@ -17,6 +17,7 @@ from codex_sync.status import (
     codex_gap,
     codex_status,
     codex_status_expression,
+    refresh_link_status,
     surfaced_beyond,
 )
 from feed.models import Series
@@ -108,15 +109,27 @@ def test_python_rule_and_sql_expression_agree(db, rows):
         expected[series.pk] = status(
             highest_volume, highest_chapter, local_volume, local_chapter, ignore
         )
-    from_sql = dict(with_codex(Series.objects.all()).values_list("pk", "codex_status"))
-    assert from_sql == expected
-    # The same rule read from the link's side (what the `codexStatus` filter asks).
+    stored = CodexLink.objects.values_list("series_id", "status")
+    # A link saved on its own stores the Python rule's answer.
+    assert dict(stored) == expected
+    # The SQL expression, read from either side, agrees with it.
+    from_series = dict(
+        Series.objects.annotate(computed=codex_status_expression()).values_list("pk", "computed")
+    )
+    assert from_series == expected
     from_links = dict(
         CodexLink.objects.annotate(
-            status=codex_status_expression(link="", series="series")
-        ).values_list("series_id", "status")
+            computed=codex_status_expression(link="", series="series")
+        ).values_list("series_id", "computed")
     )
     assert from_links == expected
+    # What the set-based writers store is that expression.
+    CodexLink.objects.update(status=None)
+    assert refresh_link_status() == len(expected)
+    assert dict(stored) == expected
+    # The badge (with_codex) and the filter both read the stored column.
+    badges = dict(with_codex(Series.objects.all()).values_list("pk", "codex_status"))
+    assert badges == expected
     for wanted in CodexStatus.ALL:
         filtered = set(
             filter_by_codex_status(Series.objects.all(), [wanted]).values_list("pk", flat=True)

@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from codex_sync import overlay
 from devtools.mangabaka_dump import pack_dump, read_json_rows, write_dump
 from feed.importer import import_series
 from feed.models import Series
@@ -100,7 +101,9 @@ class Command(BaseCommand):
 
         # The demo Codex library owns Naruto in full; muting its tracking shows
         # the fourth badge ("tracking off") beside owned, behind and owned?.
-        Series.objects.filter(canonical_title=TRACKING_OFF_TITLE).update(ignore_completion=True)
+        muted = Series.objects.filter(canonical_title=TRACKING_OFF_TITLE)
+        muted.update(ignore_completion=True)
+        overlay.series_numbers_changed(muted.values_list("id", flat=True))
 
         user_model = get_user_model()
         admin = user_model.objects.filter(username=DEMO_USERNAME).first()
