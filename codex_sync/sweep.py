@@ -391,7 +391,8 @@ def _apply(
         link_store.refresh_manual_links(result.manual_refresh.values(), now)
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)
-        refresh_link_status()  # the stored status rule, for every link this apply touched
+        # The stored status of the links whose Codex counts this apply wrote.
+        refresh_link_status([*(row.series_id for row in changed), *(sid for sid, _ in manual)])
         linked = CodexLink.objects.count()
         record_success(now, linked=linked, fetched=fetched)
         run.fetched = fetched
