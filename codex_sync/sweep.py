@@ -391,8 +391,9 @@ def _apply(
         link_store.refresh_manual_links(result.manual_refresh.values(), now)
         link_store.replace_unmatched(result.unmatched, now)
         link_store.replace_conflicts(result.conflicts, now)
-        # The stored status of the links whose Codex counts this apply wrote.
-        refresh_link_status([*(row.series_id for row in changed), *(sid for sid, _ in manual)])
+        # The stored status of the links whose Codex counts this apply wrote
+        # (a LinkRow starts with its series id, see link_store.LINK_COLUMNS).
+        refresh_link_status([*(row[0] for row in changed), *(sid for sid, _ in manual)])
         linked = CodexLink.objects.count()
         record_success(now, linked=linked, fetched=fetched)
         run.fetched = fetched
