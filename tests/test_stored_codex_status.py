@@ -76,6 +76,27 @@ def test_the_migration_backfill_and_refresh_fill_links_written_in_bulk(make_seri
     }
 
 
+def test_naming_many_series_refreshes_every_link_in_one_statement(
+    make_series, monkeypatch, django_assert_num_queries
+):
+    """Past WHOLE_TABLE_FROM named series, one UPDATE of all links (a first sweep's case)."""
+    monkeypatch.setattr("codex_sync.status.WHOLE_TABLE_FROM", 2)
+    series = [make_series(f"Series {n}", highest_volume=10) for n in range(3)]
+    CodexLink.objects.bulk_create(
+        [
+            CodexLink(series=one, codex_series_uuid=uuid.uuid4(), local_max_volume=9 + n)
+            for n, one in enumerate(series)
+        ]
+    )
+    with django_assert_num_queries(1):
+        assert refresh_link_status([series[0].pk, series[1].pk]) == 3
+    assert assert_stored_is_the_rule() == {
+        series[0].pk: CodexStatus.BEHIND,
+        series[1].pk: CodexStatus.COMPLETE,
+        series[2].pk: CodexStatus.COMPLETE,
+    }
+
+
 def test_a_sweep_stores_the_status_of_every_link_it_writes(make_series, codex):
     berserk = make_series("Berserk", anilist="30002", highest_volume=41)
     frieren = make_series("Frieren", mal="126287", highest_chapter=140)
