@@ -47,15 +47,29 @@ class RowReader:
         )
         self.related = tuple(dict.fromkeys(field.related for field in self.fields if field.related))
         self.queryset = queryset
-        values = self.columns_of(queryset)
-        self._connection = connections[values.db]
-        self._converters = _converters(values)
+        self._connection = connections[queryset.db]
         self._stores_utc_text = stored_datetimes.stores_utc_text(self._connection)
+        # Datetime columns SQLite's driver would convert while fetching: read
+        # as their stored text instead (`stored_datetimes.StoredText`).
+        self._as_stored_text = frozenset()
+        if self._stores_utc_text:
+            plain = _select(queryset.values_list(*self.sources))
+            self._as_stored_text = frozenset(
+                source
+                for source, expression in zip(self.sources, plain, strict=False)
+                if stored_datetimes.is_datetime_column(expression)
+            )
+        self._converters = _converters(self.columns_of(queryset))
         self._columns = {source: self._column(index) for index, source in enumerate(self.sources)}
 
     def columns_of(self, queryset: QuerySet) -> QuerySet:
         """`queryset` (this entity's, with any filters and order) reading this reader's columns."""
-        return queryset.values_list(*self.sources)
+        return queryset.values_list(
+            *(
+                stored_datetimes.StoredText(source) if source in self._as_stored_text else source
+                for source in self.sources
+            )
+        )
 
     def column(self, source: str) -> Getter:
         """The getter of one of the `sources` (e.g. the release's series, for grouping)."""
@@ -135,15 +149,20 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _converters(values: QuerySet) -> dict[int, tuple[list[Callable], Any]]:
-    """The database converters of each column of a `values_list` query, by position."""
+def _select(values: QuerySet) -> list[Any]:
+    """The selected expressions of a `values_list` query, in order (none if it cannot match)."""
     compiler = values.query.get_compiler(using=values.db)
     try:
         compiler.as_sql()  # fills `compiler.select`
     except EmptyResultSet:
-        return {}
-    expressions = [expression for expression, _, _ in compiler.select[: compiler.col_count]]
-    return compiler.get_converters(expressions)
+        return []
+    return [expression for expression, _, _ in compiler.select[: compiler.col_count]]
+
+
+def _converters(values: QuerySet) -> dict[int, tuple[list[Callable], Any]]:
+    """The database converters of each column of a `values_list` query, by position."""
+    compiler = values.query.get_compiler(using=values.db)
+    return compiler.get_converters(_select(values))
 
 
 def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Callable[[Any], Any]:
