@@ -135,3 +135,14 @@ def test_json_columns_decode_as_django_does(text):
     expression = field.get_col(Series._meta.db_table)
     convert = _json_value(field.from_db_value, expression, connection)
     assert convert(text) == field.from_db_value(text, expression, connection)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [' ["a"]', '["a"] ', '["a"]x', '["a"', "[1,]", "", " ", "NaN", '"\\ud800"', "1e400", "{}{}"],
+)
+def test_json_text_the_scanner_does_not_take_alone_decodes_as_django_does(text):
+    field = Series._meta.get_field("genres")
+    expression = field.get_col(Series._meta.db_table)
+    convert = _json_value(field.from_db_value, expression, connection)
+    assert repr(convert(text)) == repr(field.from_db_value(text, expression, connection))
