@@ -94,6 +94,33 @@ def test_a_datetime_cell_reads_stored_text_without_the_converter():
     )
 
 
+def _fetched_updated_at(monkeypatch, *, stored_text: bool):
+    """`updated_at` of a series as it comes from the cursor, with SQLite's fast path on or off."""
+    from exports import stored_datetimes
+
+    if not stored_text:
+        monkeypatch.setattr(stored_datetimes, "stores_utc_text", lambda connection: False)
+    field = next(
+        f for f in resolve_fields("series", None, is_admin=False).series if f.key == "updatedAt"
+    )
+    reader = RowReader(Series.objects.order_by("id"), [field])
+    (row,) = [row for batch in reader.batches(None, 10) for row in batch]
+    return row[reader.sources.index("updated_at")], reader.column("updated_at")(row)
+
+
+@pytest.mark.django_db
+def test_sqlite_datetime_columns_arrive_as_stored_text(monkeypatch):
+    """On SQLite the driver does not parse datetime columns; the column getter still converts."""
+    moment = datetime(2024, 5, 1, 8, 0, 0, 500000, tzinfo=UTC)
+    Series.objects.create(canonical_title="Stored", updated_at=moment)
+    fetched, value = _fetched_updated_at(monkeypatch, stored_text=True)
+    assert fetched == "2024-05-01 08:00:00.500000"
+    assert value == moment
+    fetched, value = _fetched_updated_at(monkeypatch, stored_text=False)
+    assert fetched.__class__ is datetime  # the general path: the driver's conversion, as before
+    assert value == moment
+
+
 # JSON columns are decoded by `exports.rows` without `JSONField.from_db_value`'s layers.
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
@@ -107,4 +134,16 @@ def test_json_columns_decode_as_django_does(text):
     field = Series._meta.get_field("genres")
     expression = field.get_col(Series._meta.db_table)
     convert = _json_value(field.from_db_value, expression, connection)
-    assert convert(text) == field.from_db_value(text, expression, connection)
+    # repr, not ==: text such as "NaN" decodes to a float that is not equal to itself.
+    assert repr(convert(text)) == repr(field.from_db_value(text, expression, connection))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [' ["a"]', '["a"] ', '["a"]x', '["a"', "[1,]", "", " ", "NaN", '"\\ud800"', "1e400", "{}{}"],
+)
+def test_json_text_the_scanner_does_not_take_alone_decodes_as_django_does(text):
+    field = Series._meta.get_field("genres")
+    expression = field.get_col(Series._meta.db_table)
+    convert = _json_value(field.from_db_value, expression, connection)
+    assert repr(convert(text)) == repr(field.from_db_value(text, expression, connection))
