@@ -156,6 +156,8 @@ def card(series, chips: str, detail_url: Callable[[int], str]) -> SafeString:
 
 
 class SeriesCardNode(template.Node):
+    """`card` for the series the tag names, with the chips its body renders."""
+
     def __init__(self, series: template.base.FilterExpression, chips: template.NodeList) -> None:
         self.series = series
         self.chips = chips
