@@ -1,7 +1,7 @@
 """Page-number pagination shared by the feed page and the JSON API.
 
 Framework-neutral on purpose: it takes a queryset and two integers and costs
-exactly one COUNT and one LIMIT/OFFSET query, whoever calls it. Reading the
+at most one COUNT and one LIMIT/OFFSET query, whoever calls it. Reading the
 numbers from a request (lenient for pages, strict for the API) is the caller's
 business; `clamp_page` and `clamp_page_size` are the shared bounds.
 """
@@ -66,6 +66,7 @@ def paginate(
     *,
     decorate: Callable[[QuerySet], QuerySet] | None = None,
     then: QuerySet | None = None,
+    total: int | None = None,
 ) -> Page:
     """Slice `queryset` to one page: one COUNT, one SELECT.
 
@@ -85,11 +86,16 @@ def paginate(
     by id). Two parts each read in index order cost one more COUNT (and a
     second SELECT on the page where they meet); one ORDER BY over both
     would sort every row of the catalog to show fifty.
+
+    `total`, when the caller knows it (exactly: `feed.queries.count_series`),
+    stands in for the COUNT of the last part, which is then the total less
+    the other parts.
     """
     page = clamp_page(page)
     page_size = clamp_page_size(page_size)
     parts = [queryset] if then is None else [queryset, then]
-    counts = [part.count() for part in parts]
+    counts = [part.count() for part in parts[:-1]]
+    counts.append(parts[-1].count() if total is None else total - sum(counts))
     total = sum(counts)
     offset = (page - 1) * page_size
     items: list[Any] = []

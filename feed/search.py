@@ -11,12 +11,17 @@ characters are looked up in an FTS5 trigram index over search_text (migration
 finds without reading every series. Shorter words, which have no trigram,
 words most of the catalog contains (see `_index_is_selective`), and
 PostgreSQL use `search_text LIKE '%word%'`. Either way the same series match.
+
+Counting is another matter (`count_in_index`): the index counts the series
+containing a common word from its entries alone, where the LIKE scan reads
+every series' titles, so a page's total uses it whenever every word is long
+enough.
 """
 
 from __future__ import annotations
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from feed.titles import fold_text
@@ -57,13 +62,51 @@ def filter_by_query(queryset: QuerySet, query: str) -> QuerySet:
         indexed = [word for word in words if _index_can_find(word)]
         if indexed and not _index_is_selective(indexed, queryset.db):
             indexed = []
-    condition = Q()
-    for word in words:
-        if word not in indexed:
-            condition &= Q(search_text__contains=word)
+    condition = _contains_every(word for word in words if word not in indexed)
     if indexed:
         condition &= Q(pk__in=_indexed_ids(indexed))
     return queryset.filter(condition)
+
+
+def count_in_index(queryset: QuerySet, query: str, *, leaving_out: Q | None = None) -> int | None:
+    """How many series contain every word of `query`, less those `leaving_out` picks; exact.
+
+    `queryset` names the model and database only. The trigram index counts
+    the series containing the words from their index entries (a few ms for a
+    word 62% of 100k titles contain, where `COUNT(*) ... LIKE` reads every
+    series' titles); `leaving_out` (say, the series outside the feed's
+    default scope) must pick few series: they are read row by row, with the
+    substring test, and subtracted in the same statement.
+
+    None when the index cannot count: not SQLite, no words, or a word it
+    cannot look up (shorter than a trigram).
+    """
+    words = query_words(query)
+    if (
+        connections[queryset.db].vendor != "sqlite"
+        or not words
+        or not all(_index_can_find(word) for word in words)
+    ):
+        return None
+    sql = f"SELECT count(*) FROM {SEARCH_INDEX} WHERE {SEARCH_INDEX} MATCH %s"
+    params = [_match_expression(words)]
+    if leaving_out is None:
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0]
+    in_index = RawSQL(sql, params, output_field=IntegerField())
+    left_out = queryset.model._default_manager.using(queryset.db).filter(
+        leaving_out & _contains_every(words)
+    )
+    return left_out.aggregate(total=in_index - Count("pk"))["total"]
+
+
+def _contains_every(words) -> Q:
+    """search_text contains each of `words`: the substring test the index stands in for."""
+    condition = Q()
+    for word in words:
+        condition &= Q(search_text__contains=word)
+    return condition
 
 
 def _index_can_find(word: str) -> bool:

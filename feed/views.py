@@ -37,6 +37,7 @@ from feed.polling import UnknownSource
 from feed.queries import (
     FOLLOWED_SORT,
     MAX_QUERY_LENGTH,
+    count_series,
     for_list_rows,
     overlay_for,
     parse_filters,
@@ -107,6 +108,7 @@ def index(request: HttpRequest) -> HttpResponse:
         requested_size,
         decorate=overlay_for(request.is_admin, follower_id),
         then=then,
+        total=count_series(filters),
     )
     # What every link on the page carries forward (pagination, layout toggle).
     link_params: dict[str, object] = {**filters.as_query_params()}

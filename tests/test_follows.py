@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -184,3 +185,33 @@ def test_the_feed_with_follow_buttons_costs_the_same_few_queries(
     with django_assert_max_num_queries(4):
         html = reader_client.get("/", {"view": "list", "pageSize": 40}).content.decode()
     assert html.count("★ Following") == 20
+
+
+# A follow form as the page draws it: action, CSRF token, next, follow.
+FOLLOW_FORM = re.compile(
+    r'<form method="post" action="([^"]+)" class="inline-form follow-form">'
+    r'\s*<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">'
+    r'\s*<input type="hidden" name="next" value="([^"]+)">'
+    r'\s*<input type="hidden" name="follow" value="(true|false)">'
+)
+
+
+def test_every_follow_button_posts_to_its_series_with_the_pages_one_token(
+    reader_client, reader, make_series
+):
+    series = [make_series(f"Series {n}", release_count=1) for n in range(3)]
+    Follow.objects.create(user=reader, series=series[1])
+    forms = FOLLOW_FORM.findall(reader_client.get("/", {"sort": "title"}).content.decode())
+    assert [action for action, *_ in forms] == [f"/series/{s.pk}/follow" for s in series]
+    assert len({token for _, token, *_ in forms}) == 1
+    assert {next_url for *_, next_url, _follow in forms} == {"/?sort=title"}
+    assert [follow for *_, follow in forms] == ["true", "false", "true"]
+
+    # The token is the request's: a client that enforces CSRF can post the form.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(reader)
+    page = strict.get("/", {"sort": "title"}).content.decode()
+    action, token, next_url, follow = FOLLOW_FORM.findall(page)[0]
+    answer = strict.post(action, {"csrfmiddlewaretoken": token, "next": next_url, "follow": follow})
+    assert answer.status_code == 302 and answer["Location"] == "/?sort=title"
+    assert Follow.objects.filter(user=reader, series=series[0]).exists()

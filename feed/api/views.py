@@ -62,6 +62,7 @@ from feed.queries import (
     SORT_ALIASES,
     SORTS,
     InvalidFilter,
+    count_series,
     for_list_rows,
     overlay_for,
     parse_filters,
@@ -154,6 +155,7 @@ class SeriesListView(APIView):
             paging["page"],
             paging["pageSize"],
             decorate=overlay_for(admin),
+            total=count_series(filters),
         )
         item_serializer = AdminSeriesItemSerializer if admin else SeriesItemSerializer
         body = {
