@@ -5,7 +5,8 @@ Mostly that is `feed.queries.series_queryset` counted (or its total from
 `feed.queries.count_series`) and sliced, with two exceptions that keep
 every plan flat with the catalog:
 
-- The "when followed" sort is read in two parts (`follows.queries.followed_first`).
+- The "when followed" sort is read in two parts (`follows.queries.followed_first`),
+  counted as the listing and its followed part.
 - A Codex filter is counted from the link table's `(status, series)` index
   (`codex_total`) instead of looking up every matching series, and the
   count then picks the page's plan (`walks_sort_index`): common statuses
@@ -68,7 +69,10 @@ def series_listing(
     queryset = listed()
     if filters.sort == FOLLOWED_SORT and not filters.following:
         first, then = followed_first(queryset, follower_id, descending=filters.order == "desc")
-        return SeriesListing(first, then=then, total=count_series(filters))
+        # The rest's own COUNT tests "not followed" on every listed series;
+        # the listing's plain COUNT reads its index alone, and the rest is it less the first.
+        total = count_series(filters)
+        return SeriesListing(first, then=then, total=queryset.count() if total is None else total)
     if not (is_admin and filters.codex_statuses):
         return SeriesListing(queryset, total=count_series(filters))
     total, catalog_size = codex_total(filters, queryset)
