@@ -127,7 +127,7 @@ def _plans(query: str, *, is_admin: bool, follower_id: int | None = None) -> tup
     Read as the page reads them (`feed.series_page.series_listing`): the
     "when followed" sort without the following filter in two parts, both
     plans with `;` between; a Codex filter's total counted from the links,
-    and its page in the plan that total chose.
+    and its page in the plan that total chose; the followed sort counted from the follows.
     """
     from django.db import connection
     from django.http import QueryDict
@@ -144,7 +144,7 @@ def _plans(query: str, *, is_admin: bool, follower_id: int | None = None) -> tup
     page_plans, count_plans = [], []
     for part in parts:
         with CaptureQueriesContext(connection) as captured:
-            if part is not parts[-1] or listing.total is None:
+            if listing.counts is None:
                 part.count()
             list(part.values("pk")[:50])
         *count_sql, page_sql = (statement["sql"] for statement in captured.captured_queries)

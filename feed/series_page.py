@@ -6,7 +6,7 @@ Mostly that is `feed.queries.series_queryset` counted (or its total from
 every plan flat with the catalog:
 
 - The "when followed" sort is read in two parts (`follows.queries.followed_first`),
-  counted as the listing and its followed part.
+  counted from the visitor's follows and the listing's plain COUNT.
 - A Codex filter is counted from the link table's `(status, series)` index
   (`codex_total`) instead of looking up every matching series, and the
   count then picks the page's plan (`walks_sort_index`): common statuses
@@ -34,16 +34,16 @@ from feed.queries import (
     overlay_for,
     series_queryset,
 )
-from follows.queries import followed_first
+from follows.queries import count_followed, followed_first
 
 
 @dataclass(frozen=True)
 class SeriesListing:
-    """How a page of series is read: `queryset` (then `then`), and the total when already known."""
+    """How a page of series is read: `queryset` (then `then`), and their counts when known."""
 
     queryset: QuerySet[Series]
     then: QuerySet[Series] | None = None
-    total: int | None = None
+    counts: tuple[int, ...] | None = None
 
 
 def series_listing(
@@ -69,17 +69,20 @@ def series_listing(
     queryset = listed()
     if filters.sort == FOLLOWED_SORT and not filters.following:
         first, then = followed_first(queryset, follower_id, descending=filters.order == "desc")
-        # The rest's own COUNT tests "not followed" on every listed series;
-        # the listing's plain COUNT reads its index alone, and the rest is it less the first.
+        # The rest's own COUNT would test "not followed" on every listed
+        # series; the listing's plain COUNT reads its index alone.
+        followed = count_followed(queryset, follower_id)
         total = count_series(filters)
-        return SeriesListing(first, then=then, total=queryset.count() if total is None else total)
+        total = queryset.count() if total is None else total
+        return SeriesListing(first, then=then, counts=(followed, total - followed))
     if not (is_admin and filters.codex_statuses):
-        return SeriesListing(queryset, total=count_series(filters))
+        total = count_series(filters)
+        return SeriesListing(queryset, counts=None if total is None else (total,))
     total, catalog_size = codex_total(filters, queryset)
     rows_needed = clamp_page(page) * clamp_page_size(page_size)
     if walks_sort_index(total, catalog_size, rows_needed):
         queryset = listed(codex_walks_sort_index=True)
-    return SeriesListing(queryset, total=total)
+    return SeriesListing(queryset, counts=(total,))
 
 
 def series_page(
@@ -100,7 +103,7 @@ def series_page(
         page_size,
         decorate=overlay_for(is_admin, follower_id),
         then=listing.then,
-        total=listing.total,
+        counts=listing.counts,
     )
 
 

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from feed.queries import FOLLOWED_SORT, SORTS, parse_filters, series_queryset
 from feed.series_page import codex_total
-from follows.queries import followed_first
+from follows.queries import count_followed, followed_first
 
 pytestmark = [
     pytest.mark.django_db,
@@ -152,3 +152,27 @@ def test_a_codex_total_reads_indexes_alone_never_the_series_rows(statuses, scope
     scans = [step for step in plan if step.startswith("SCAN ") and step != "SCAN CONSTANT ROW"]
     assert all("COVERING INDEX" in step for step in scans), plan
     assert any("codex_link_status_idx" in step or "codexlink" in step for step in plan), plan
+
+
+@pytest.mark.parametrize("order", ["desc", "asc"])
+@pytest.mark.parametrize("filter_query", ["", *EQUALITY_FILTERS])
+def test_the_followed_sort_with_a_filter_starts_from_the_follows_and_walks_the_rest_in_id_order(
+    filter_query, order, reader
+):
+    # Without stats SQLite takes `status = ?` for a handful of rows: as
+    # `id IN (follows)` the followed part started from the filter's index.
+    filters = parse_filters(
+        QueryDict(f"{filter_query}&sort=followed&order={order}"), is_admin=False, can_follow=True
+    )
+    queryset = series_queryset(filters, is_admin=False, follower_id=reader.pk)
+    followed, rest = followed_first(queryset, reader.pk, descending=order == "desc")
+    first = page_plan(followed)
+    assert first[0].startswith("SEARCH follows_follow USING INDEX follow_user_recent_idx"), first
+    assert "USE TEMP B-TREE FOR ORDER BY" not in first, first  # only the id tie-break is sorted
+    then = page_plan(rest)
+    assert not any("TEMP B-TREE" in step for step in then), then
+    with CaptureQueriesContext(connection) as captured:
+        count_followed(queryset, reader.pk)
+    count = explain(captured.captured_queries[0]["sql"])
+    assert count[0].startswith("SEARCH follows_follow"), count
+    assert not any(step.startswith("SCAN feed_series") for step in count), count

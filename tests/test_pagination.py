@@ -50,25 +50,23 @@ def test_paginate_costs_one_count_and_one_select(twelve_series, django_assert_nu
         paginate(Series.objects.order_by("id"), 1, 5)
 
 
-def test_a_total_the_caller_counted_stands_in_for_the_count(
-    twelve_series, django_assert_num_queries
-):
+def test_a_count_the_caller_gives_stands_in_for_the_count(twelve_series, django_assert_num_queries):
     with django_assert_num_queries(1):
-        page = paginate(Series.objects.order_by("id"), 3, 5, total=12)
+        page = paginate(Series.objects.order_by("id"), 3, 5, counts=[12])
     assert [series.pk for series in page.items] == [series.pk for series in twelve_series[10:]]
     assert (page.total, page.pages) == (12, 3)
 
 
-def test_with_a_second_part_the_total_less_the_first_part_counts_the_second(twelve_series):
+def test_counts_the_caller_gives_for_two_parts_place_each_row_as_counting_would(twelve_series):
     ids = [series.pk for series in twelve_series]
     first = Series.objects.filter(pk__in=ids[:3]).order_by("-id")
     then = Series.objects.exclude(pk__in=ids[:3]).order_by("id")
     counted = paginate(first, 1, 5, then=then)
-    given = paginate(first, 1, 5, then=then, total=12)
+    given = paginate(first, 1, 5, then=then, counts=[3, 9])
     assert [series.pk for series in given.items] == [series.pk for series in counted.items]
     assert [series.pk for series in given.items] == [*ids[2::-1], *ids[3:5]]
     assert given.total == counted.total == 12
-    last = paginate(first, 3, 5, then=then, total=12)
+    last = paginate(first, 3, 5, then=then, counts=[3, 9])
     assert [series.pk for series in last.items] == ids[10:]
 
 
