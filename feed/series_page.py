@@ -126,7 +126,7 @@ def codex_total(filters: SeriesFilters, listed: QuerySet[Series]) -> tuple[int, 
     linked series the scope leaves out (those `UNDISCOVERED`, few, found by
     the (release_count, origin) index); `missing` is every listed series
     less the linked ones. Otherwise it is a COUNT over `listed` itself.
-    The size is the highest id, which is all `walks_sort_index` needs.
+    The size is the id range, an upper bound that is all `walks_sort_index` needs.
     """
     terms = _scope_only_terms(filters) if _scope_is_the_only_other_filter(filters) else None
     if terms is None:
@@ -138,13 +138,15 @@ def codex_total(filters: SeriesFilters, listed: QuerySet[Series]) -> tuple[int, 
         params += query_params
     connection = connections[listed.db]
     quote = connection.ops.quote_name
-    # MAX of the primary key: one seek at the end of the table's b-tree.
-    selects.append(f"(SELECT MAX({quote('id')}) FROM {quote(Series._meta.db_table)})")
+    # The id range: MIN and MAX of the primary key, one seek at each end of
+    # its b-tree (each alone in its SELECT, or SQLite reads them all).
+    for extreme in ("MAX", "MIN"):
+        selects.append(f"(SELECT {extreme}({quote('id')}) FROM {quote(Series._meta.db_table)})")
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {', '.join(selects)}", params)
-        *counts, highest_id = cursor.fetchone()
+        *counts, highest_id, lowest_id = cursor.fetchone()
     total = sum(sign * count for (sign, _queryset), count in zip(terms, counts, strict=True))
-    return total, highest_id or 0
+    return total, 0 if highest_id is None else highest_id - lowest_id + 1
 
 
 def _scope_is_the_only_other_filter(filters: SeriesFilters) -> bool:
