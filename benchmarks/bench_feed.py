@@ -124,33 +124,33 @@ def plan_summary(sql: str) -> str:
 def _plans(query: str, *, is_admin: bool, follower_id: int | None = None) -> tuple[str, str]:
     """Plans of the statements a page runs: its COUNT, and the sorted, limited ids.
 
-    The "when followed" sort without the following filter is read in two
-    parts (`follows.queries.followed_first`), as the page reads it: both plans, `;` between.
-    A total `count_series` knows (a title search) stands in for the last part's COUNT.
+    Read as the page reads them (`feed.series_page.series_listing`): the
+    "when followed" sort without the following filter in two parts, both
+    plans with `;` between; a Codex filter's total counted from the links,
+    and its page in the plan that total chose; the followed sort counted from the follows.
     """
     from django.db import connection
     from django.http import QueryDict
     from django.test.utils import CaptureQueriesContext
 
-    from feed.queries import FOLLOWED_SORT, count_series, parse_filters, series_queryset
-    from follows.queries import followed_first
+    from feed.queries import parse_filters
+    from feed.series_page import series_listing
 
     filters = parse_filters(QueryDict(query), is_admin=is_admin, can_follow=follower_id is not None)
-    queryset = series_queryset(
-        filters, is_admin=is_admin, include_overlay=False, follower_id=follower_id
-    )
-    parts = [queryset]
-    if filters.sort == FOLLOWED_SORT and not filters.following:
-        parts = list(followed_first(queryset, follower_id, descending=filters.order == "desc"))
+    with CaptureQueriesContext(connection) as captured:
+        listing = series_listing(filters, is_admin=is_admin, follower_id=follower_id)
+    counted = [statement["sql"] for statement in captured.captured_queries]
+    parts = [listing.queryset] if listing.then is None else [listing.queryset, listing.then]
     page_plans, count_plans = [], []
     for part in parts:
         with CaptureQueriesContext(connection) as captured:
-            if part is not parts[-1] or count_series(filters) is None:
+            if listing.counts is None:
                 part.count()
             list(part.values("pk")[:50])
-        count_sql, page_sql = (query["sql"] for query in captured.captured_queries)
+        *count_sql, page_sql = (statement["sql"] for statement in captured.captured_queries)
         page_plans.append(plan_summary(page_sql))
-        count_plans.append(plan_summary(count_sql))
+        count_plans += [plan_summary(sql) for sql in count_sql]
+    count_plans += [plan_summary(sql) for sql in counted]
     return " ; ".join(page_plans), " ; ".join(count_plans)
 
 

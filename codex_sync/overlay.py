@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from codex_sync.client import without_credentials
 from codex_sync.models import CodexLink, ConnectionStatus, LinkKind
@@ -83,25 +83,45 @@ def with_codex(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(codex_status=F("codex_link__status"))
 
 
-def filter_by_codex_status(queryset: QuerySet, statuses: Iterable[str]) -> QuerySet:
+def filter_by_codex_status(
+    queryset: QuerySet, statuses: Iterable[str], *, walk_sort_index: bool = False
+) -> QuerySet:
     """OR of the requested statuses, in SQL so totals and pages stay right.
 
     A status other than `missing` selects linked series only, so it is asked
-    of the link table: `id IN (links whose stored status matches)` reads the
-    `(status, series)` index for just those links, never every series nor
-    every link, and needs no join on the queryset itself.
+    of the link table. By default as `id IN (links whose stored status
+    matches)`: the `(status, series)` index names just those series, the
+    best way to count them or to sort a few of them.
+
+    `walk_sort_index=True` asks the same as a test on each series instead
+    (`EXISTS` a link in those statuses, probed by its series): a sorted,
+    limited page then reads the sort's index in order and stops after its
+    rows, where `IN` would sort every match (75,000 "complete" at 100k
+    series) to show 50. Same rows either way; `feed.series_page` picks.
     """
     statuses = list(statuses)
-    rule_statuses = [status for status in statuses if status in CodexStatus.ALL]
+    matching = links_in_status(statuses)
     condition = Q()
-    if ANY in statuses:
-        condition |= Q(pk__in=CodexLink.objects.values("series_id"))
-    elif rule_statuses:
-        matching = CodexLink.objects.filter(status__in=rule_statuses)
-        condition |= Q(pk__in=matching.values("series_id"))
-    if MISSING in statuses:
-        condition |= Q(codex_link__isnull=True)
+    if walk_sort_index:
+        if matching is not None:
+            condition |= Q(Exists(matching.filter(series=OuterRef("pk"))))
+        if MISSING in statuses:
+            condition |= ~Q(Exists(CodexLink.objects.filter(series=OuterRef("pk"))))
+    else:
+        if matching is not None:
+            condition |= Q(pk__in=matching.values("series_id"))
+        if MISSING in statuses:
+            condition |= Q(codex_link__isnull=True)
     return queryset.filter(condition) if condition else queryset
+
+
+def links_in_status(statuses: Iterable[str]) -> QuerySet[CodexLink] | None:
+    """The links the non-`missing` part of a `codexStatus` filter selects (None: no such part)."""
+    statuses = list(statuses)
+    if ANY in statuses:
+        return CodexLink.objects.all()
+    rule_statuses = [status for status in statuses if status in CodexStatus.ALL]
+    return CodexLink.objects.filter(status__in=rule_statuses) if rule_statuses else None
 
 
 def series_numbers_changed(series_ids: Iterable[int]) -> None:

@@ -130,6 +130,12 @@ class Series(models.Model):
                 for column, name in EQUALITY_FILTERS.items()
                 for sort, short in SORT_COLUMNS.items()
             ),
+            # ... and in id order: the rest of the "when followed" sort after the
+            # followed series (`follows.queries.followed_first`) walks it too.
+            *(
+                models.Index(fields=[column, "id"], name=f"series_{name}_id_idx")
+                for column, name in EQUALITY_FILTERS.items()
+            ),
             # Totals: each filter's COUNT with the default `scope` condition
             # (release_count, origin) read from the index alone, never the table.
             models.Index(fields=["release_count", "origin"], name="series_scope_idx"),

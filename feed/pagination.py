@@ -8,7 +8,7 @@ business; `clamp_page` and `clamp_page_size` are the shared bounds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any
@@ -66,7 +66,7 @@ def paginate(
     *,
     decorate: Callable[[QuerySet], QuerySet] | None = None,
     then: QuerySet | None = None,
-    total: int | None = None,
+    counts: Sequence[int] | None = None,
 ) -> Page:
     """Slice `queryset` to one page: one COUNT, one SELECT.
 
@@ -87,15 +87,19 @@ def paginate(
     second SELECT on the page where they meet); one ORDER BY over both
     would sort every row of the catalog to show fifty.
 
-    `total`, when the caller knows it (exactly: `feed.queries.count_series`),
-    stands in for the COUNT of the last part, which is then the total less
-    the other parts.
+    `counts` are the caller's own counts of each part, when it has a
+    cheaper way to them than a COUNT over each query (a title search counts
+    its index, `feed.queries.count_series`; the Codex filter its links, the
+    "when followed" sort the visitor's follows: `feed.series_page`); they
+    stand in for the COUNTs.
     """
     page = clamp_page(page)
     page_size = clamp_page_size(page_size)
     parts = [queryset] if then is None else [queryset, then]
-    counts = [part.count() for part in parts[:-1]]
-    counts.append(parts[-1].count() if total is None else total - sum(counts))
+    if counts is None:
+        counts = [part.count() for part in parts]
+    elif len(counts) != len(parts):
+        raise ValueError(f"{len(counts)} counts for {len(parts)} parts")
     total = sum(counts)
     offset = (page - 1) * page_size
     items: list[Any] = []

@@ -219,6 +219,7 @@ def series_queryset(
     is_admin: bool,
     include_overlay: bool = True,
     follower_id: int | None = None,
+    codex_walks_sort_index: bool = False,
 ) -> QuerySet[Series]:
     """Series matching `filters`, sorted; the Codex overlay annotated for admins only.
 
@@ -229,6 +230,10 @@ def series_queryset(
     reads the link table in a subquery): paginated pages add it to their 50 rows only (see
     `feed.pagination.paginate(decorate=...)`), which is far cheaper than
     joining every row that is counted and sorted.
+
+    `codex_walks_sort_index` writes a Codex filter as a test on each series,
+    so a limited page walks the sort's index (`overlay.filter_by_codex_status`;
+    `feed.series_page` chooses it when matches are common).
     """
     queryset = Series.objects.all()
     if filters.scope == "discovered":
@@ -244,7 +249,9 @@ def series_queryset(
     elif filters.has_releases is False:
         queryset = queryset.filter(release_count=0)
     if is_admin and filters.codex_statuses:
-        queryset = overlay.filter_by_codex_status(queryset, filters.codex_statuses)
+        queryset = overlay.filter_by_codex_status(
+            queryset, filters.codex_statuses, walk_sort_index=codex_walks_sort_index
+        )
     if is_admin and include_overlay:
         queryset = overlay.with_codex(queryset)
     if filters.following:

@@ -37,17 +37,15 @@ from feed.polling import UnknownSource
 from feed.queries import (
     FOLLOWED_SORT,
     MAX_QUERY_LENGTH,
-    count_series,
-    for_list_rows,
     overlay_for,
     parse_filters,
     releases_by_usefulness,
-    series_queryset,
 )
 from feed.search import filter_by_query
+from feed.series_page import series_page
 from feed.source_overview import source_rows
 from feed.tasks import DEFAULT_BACKFILL_PAGES, RUN_ACTIONS, request_run, request_series_search
-from follows.queries import follow, followed_first
+from follows.queries import follow
 from metadata.providers import MetadataProvider, ProviderError, active_provider
 from metadata.records import SeriesMetadata
 from torrents.sending import with_sent
@@ -93,22 +91,12 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     layout = request.GET.get("view") if request.GET.get("view") in LAYOUTS else "cards"
     requested_size = int_or_none(request.GET.get("pageSize"))
-    queryset = for_list_rows(
-        series_queryset(
-            filters, is_admin=request.is_admin, include_overlay=False, follower_id=follower_id
-        ),
+    page = series_page(
+        filters,
         is_admin=request.is_admin,
-    )
-    then = None
-    if filters.sort == FOLLOWED_SORT and not filters.following:
-        queryset, then = followed_first(queryset, follower_id, descending=filters.order == "desc")
-    page = paginate(
-        queryset,
-        _page_number(request),
-        requested_size,
-        decorate=overlay_for(request.is_admin, follower_id),
-        then=then,
-        total=count_series(filters),
+        follower_id=follower_id,
+        page=_page_number(request),
+        page_size=requested_size,
     )
     # What every link on the page carries forward (pagination, layout toggle).
     link_params: dict[str, object] = {**filters.as_query_params()}

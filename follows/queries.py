@@ -6,7 +6,7 @@ follows nothing, so no query here can reveal anyone else's follows.
 
 from __future__ import annotations
 
-from django.db.models import F, OuterRef, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 
 from feed.models import Series
 from follows.models import Follow
@@ -35,13 +35,33 @@ def followed_first(
     list what one ORDER BY `followed_at` (nulls last), `id` would, but the
     first is as long as the user's follows and the second walks the id
     order: neither sorts the catalog.
+
+    The first joins the follows and orders by the follow's own `created_at`,
+    so SQLite walks the (user, created_at) index and stops after a page. As
+    `id IN (follows)` beside a filter (`status=completed`) it started from
+    the filter's index instead, testing 35,000 series at 100k for a follow.
+    Count it with `count_followed`, for the same reason.
     """
     follows = Follow.objects.filter(user_id=user_id).values("series_id")
-    followed = with_followed_at(queryset.filter(pk__in=follows), user_id)
+    followed = queryset.filter(follows__user_id=user_id).annotate(
+        followed_at=F("follows__created_at")
+    )
     rest = queryset.exclude(pk__in=follows)
     if descending:
         return followed.order_by(F("followed_at").desc(), F("pk").desc()), rest.order_by("-pk")
     return followed.order_by("followed_at", "pk"), rest.order_by("pk")
+
+
+def count_followed(queryset: QuerySet, user_id: int | None) -> int:
+    """How many series of `queryset` this user follows, counted from their follows.
+
+    Each follow tests its own series by id (a correlated `EXISTS`, which
+    SQLite cannot turn around), so the count costs what one user follows;
+    a COUNT over the followed series may start from a filter's index and
+    test every series in it for a follow.
+    """
+    listed = queryset.order_by().filter(pk=OuterRef("series_id"))
+    return Follow.objects.filter(user_id=user_id).filter(Exists(listed)).count()
 
 
 def only_followed(queryset: QuerySet, user_id: int | None) -> QuerySet:

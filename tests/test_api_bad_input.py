@@ -77,7 +77,9 @@ def test_any_method_to_an_unknown_api_path_is_a_json_404(method, staff_user):
 
 
 def test_a_database_still_locked_after_the_busy_timeout_is_503_with_retry_after(admin_api):
-    with mock.patch("feed.api.views.paginate", side_effect=OperationalError("database is locked")):
+    with mock.patch(
+        "feed.series_page.paginate", side_effect=OperationalError("database is locked")
+    ):
         response = admin_api.get("/api/v1/series")
 
     body = assert_envelope(response, 503, "busy")
@@ -86,7 +88,9 @@ def test_a_database_still_locked_after_the_busy_timeout_is_503_with_retry_after(
 
 
 def test_a_page_whose_database_stays_locked_is_a_styled_503(client):
-    with mock.patch("feed.views.paginate", side_effect=OperationalError("database is locked")):
+    with mock.patch(
+        "feed.series_page.paginate", side_effect=OperationalError("database is locked")
+    ):
         response = client.get("/")
 
     assert response.status_code == 503
@@ -95,7 +99,7 @@ def test_a_page_whose_database_stays_locked_is_a_styled_503(client):
 
 
 def test_other_database_errors_stay_internal(api_client):
-    with mock.patch("feed.api.views.paginate", side_effect=OperationalError("disk I/O error")):
+    with mock.patch("feed.series_page.paginate", side_effect=OperationalError("disk I/O error")):
         response = api_client.get("/api/v1/series")
 
     assert_envelope(response, 500, "internal")

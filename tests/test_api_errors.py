@@ -68,7 +68,7 @@ def test_reads_needing_a_key_are_unauthorized(api_client, tsundoku_config):
 
 def test_unexpected_failure_is_internal_and_hides_the_detail(api_client, caplog):
     with mock.patch(
-        "feed.api.views.paginate", side_effect=RuntimeError("database path /srv/secret")
+        "feed.series_page.paginate", side_effect=RuntimeError("database path /srv/secret")
     ):
         body = assert_envelope(api_client.get("/api/v1/series"), 500, "internal")
 

@@ -36,7 +36,7 @@ def test_an_unexpected_failure_is_a_styled_500_that_hides_the_detail(settings):
     settings.DEBUG = False
     client = Client(raise_request_exception=False)
 
-    with mock.patch("feed.views.paginate", side_effect=RuntimeError("/srv/secret/path")):
+    with mock.patch("feed.series_page.paginate", side_effect=RuntimeError("/srv/secret/path")):
         text = assert_styled(client.get("/"), 500, "Something went wrong on our side")
 
     assert "secret" not in text

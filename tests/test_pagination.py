@@ -50,6 +50,26 @@ def test_paginate_costs_one_count_and_one_select(twelve_series, django_assert_nu
         paginate(Series.objects.order_by("id"), 1, 5)
 
 
+def test_a_count_the_caller_gives_stands_in_for_the_count(twelve_series, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        page = paginate(Series.objects.order_by("id"), 3, 5, counts=[12])
+    assert [series.pk for series in page.items] == [series.pk for series in twelve_series[10:]]
+    assert (page.total, page.pages) == (12, 3)
+
+
+def test_counts_the_caller_gives_for_two_parts_place_each_row_as_counting_would(twelve_series):
+    ids = [series.pk for series in twelve_series]
+    first = Series.objects.filter(pk__in=ids[:3]).order_by("-id")
+    then = Series.objects.exclude(pk__in=ids[:3]).order_by("id")
+    counted = paginate(first, 1, 5, then=then)
+    given = paginate(first, 1, 5, then=then, counts=[3, 9])
+    assert [series.pk for series in given.items] == [series.pk for series in counted.items]
+    assert [series.pk for series in given.items] == [*ids[2::-1], *ids[3:5]]
+    assert given.total == counted.total == 12
+    last = paginate(first, 3, 5, then=then, counts=[3, 9])
+    assert [series.pk for series in last.items] == ids[10:]
+
+
 @pytest.mark.parametrize(("raw", "expected"), [(None, 1), (0, 1), (-4, 1), (3, 3)])
 def test_pages_start_at_one(raw, expected):
     assert clamp_page(raw) == expected

@@ -62,13 +62,10 @@ from feed.queries import (
     SORT_ALIASES,
     SORTS,
     InvalidFilter,
-    count_series,
-    for_list_rows,
-    overlay_for,
     parse_filters,
     releases_by_usefulness,
-    series_queryset,
 )
+from feed.series_page import series_page
 from tsundoku.access import IsAdmin, ReadTier, is_admin
 from tsundoku.api.errors import BadRequest
 from tsundoku.api.responses import (
@@ -148,14 +145,8 @@ class SeriesListView(APIView):
             filters = parse_filters(request.query_params, is_admin=admin, strict=True)
         except InvalidFilter as exc:
             raise BadRequest(str(exc)) from exc
-        page = paginate(
-            for_list_rows(
-                series_queryset(filters, is_admin=admin, include_overlay=False), is_admin=admin
-            ),
-            paging["page"],
-            paging["pageSize"],
-            decorate=overlay_for(admin),
-            total=count_series(filters),
+        page = series_page(
+            filters, is_admin=admin, page=paging["page"], page_size=paging["pageSize"]
         )
         item_serializer = AdminSeriesItemSerializer if admin else SeriesItemSerializer
         body = {
