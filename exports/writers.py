@@ -24,7 +24,7 @@ from typing import Any, TextIO
 
 from exports.fields import RELEASES, SERIES, ExportField, ValueKind
 from exports.models import ExportFormat, ExportType
-from exports.rows import Getter, Row, RowReader
+from exports.rows import ColumnGetter, Row, RowReader, columns
 from exports.stored_datetimes import iso_seconds, utc_minutes
 from feed.spans import plain_number
 from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
@@ -104,23 +104,89 @@ _JSON_FORMS: dict[ValueKind, Callable[[Any], Any]] = {
         {"start": plain_number(start), "end": plain_number(end)} for start, end in value
     ],
 }
-# `json.dumps` with options builds a new encoder per call; one encoder serves every row.
+# `json.dumps` with options builds a new encoder per call; one encoder serves every value.
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
+_encode = _JSON_ENCODER.encode
+# What that encoder writes for a str (C where available).
+_encode_text = json.encoder.encode_basestring
 
 
-def _json_columns(reader: RowReader | None) -> list[tuple[str, Getter]]:
-    """(key, row → JSON value) per field, composed once per export."""
-    if reader is None:
-        return []
-    return [
-        (field.key, reader.cell(field, _JSON_FORMS.get(field.kind), stored_text=_iso_text(field)))
-        for field in reader.fields
-    ]
+def _json_text(value: Any) -> str:
+    """A text value's JSON (`K.TEXT`'s form, then encoded): "" is null."""
+    if value.__class__ is str:
+        return _encode_text(value) if value else "null"
+    return _encode(value or None)
 
 
-def _iso_text(field: ExportField) -> Callable[[Any], str] | None:
-    # JSON and CSV write datetimes as `iso_timestamp`; from stored text, `iso_seconds`.
-    return iso_seconds if field.kind == K.DATETIME else None
+def _json_integer(value: Any) -> str:
+    return str(value) if value.__class__ is int else _encode(value)
+
+
+def _json_number(value: Any) -> str:
+    """`plain_number`'s JSON: whole floats as ints; NaN and infinities as the encoder writes them."""
+    if value.__class__ is float and value - value == 0.0:  # finite
+        return str(int(value)) if value.is_integer() else float.__repr__(value)
+    return _encode(plain_number(value))
+
+
+# Each kind's JSON text of a value that is not None: what the encoder writes for
+# its `_JSON_FORMS` value, made directly for the scalar kinds (one call, no
+# encoder set-up per value); other kinds encode their form.
+_JSON_TEXTS: dict[ValueKind, Callable[[Any], str]] = {
+    K.TEXT: _json_text,
+    K.URL: _json_text,
+    K.INTEGER: _json_integer,
+    K.NUMBER: _json_number,
+}
+
+
+def json_text(kind: ValueKind) -> Callable[[Any], str]:
+    """value (not None) → its JSON text for a field of this kind."""
+    if kind in _JSON_TEXTS:
+        return _JSON_TEXTS[kind]
+    form = _JSON_FORMS.get(kind)
+    if form is None:
+        return _encode
+    return lambda value: _encode(form(value))
+
+
+def _json_iso_text(stored: datetime | str) -> str:
+    return _encode_text(iso_seconds(stored))
+
+
+class _JsonObjects:
+    """One entity's rows as JSON object texts, a batch at a time, column by column.
+
+    Each field's values become JSON text a column at a time; a row's object
+    is then one `%` of a template holding the keys, so no dict is built and
+    no encoder runs per row. The text is what the encoder writes for the
+    row's dict: `{"key": value, ...}` with its default separators.
+    """
+
+    def __init__(self, reader: RowReader, extra_key: str | None = None):
+        self.texts = [
+            reader.values(
+                field,
+                json_text(field.kind),
+                missing="null",
+                stored_text=_json_iso_text if field.kind == K.DATETIME else None,
+            )
+            for field in reader.fields
+        ]
+        keys = [field.key for field in reader.fields] + ([extra_key] if extra_key else [])
+        # `%` in a key would be read as a placeholder.
+        members = ", ".join(f"{_encode_text(key).replace('%', '%%')}: %s" for key in keys)
+        self.template = "{" + members + "}"
+
+    def __call__(self, rows: list[Row], *extra: list[str]) -> list[str]:
+        """The rows' object texts; `extra` holds the text of the extra key's value per row."""
+        if not rows:
+            return []
+        batch = columns(rows)
+        template = self.template
+        return [
+            template % values for values in zip(*[text(batch) for text in self.texts], *extra)
+        ]
 
 
 class JsonWriter(ExportWriter):
@@ -139,19 +205,24 @@ class JsonWriter(ExportWriter):
         }
         items_key = RELEASES if self.header.export_type == ExportType.RELEASES else SERIES
         # The preamble is dumped as an object, then reopened to stream the list into it.
-        self.stream.write(_JSON_ENCODER.encode(preamble)[:-1] + f', "{items_key}": [')
+        self.stream.write(_encode(preamble)[:-1] + f', "{items_key}": [')
         self._first = True
-        self._series_columns = _json_columns(self.series)
-        self._release_columns = _json_columns(self.releases)
+        with_releases = self.header.export_type == ExportType.BOTH
+        if self.series is not None:
+            self._series_objects = _JsonObjects(self.series, "releases" if with_releases else None)
+        if self.releases is not None:
+            self._release_objects = _JsonObjects(self.releases)
 
     def write_series(self, batch: list[Row], releases: Mapping[int, list[Row]] | None) -> None:
-        columns = self._series_columns
-        items = [{key: cell(row) for key, cell in columns} for row in batch]
-        if releases is not None:
-            series_id = self.series.column("id")
-            for item, row in zip(items, batch, strict=True):
-                item["releases"] = self._release_objects(releases.get(series_id(row), ()))
-        self._write_items(items)
+        if releases is None:
+            self._write_items(self._series_objects(batch))
+            return
+        series_id = self.series.column("id")
+        lists = _grouped_texts(releases, self._release_objects, self._release_list)
+        empty = self._release_list([])
+        self._write_items(
+            self._series_objects(batch, [lists.get(series_id(row), empty) for row in batch])
+        )
 
     def write_releases(self, batch: list[Row]) -> None:
         self._write_items(self._release_objects(batch))
@@ -159,17 +230,30 @@ class JsonWriter(ExportWriter):
     def finish(self, row_count: int) -> None:
         self.stream.write(f'\n], "rowCount": {row_count}}}\n')
 
-    def _release_objects(self, rows: list[Row]) -> list[dict[str, Any]]:
-        columns = self._release_columns
-        return [{key: cell(row) for key, cell in columns} for row in rows]
+    @staticmethod
+    def _release_list(objects: list[str]) -> str:
+        return "[" + ", ".join(objects) + "]"
 
-    def _write_items(self, items: list[dict[str, Any]]) -> None:
+    def _write_items(self, items: list[str]) -> None:
         if not items:
             return
-        encode = _JSON_ENCODER.encode
-        text = ",\n".join([encode(item) for item in items])
-        self.stream.write(("\n" if self._first else ",\n") + text)
+        self.stream.write(("\n" if self._first else ",\n") + ",\n".join(items))
         self._first = False
+
+
+def _grouped_texts(
+    groups: Mapping[int, list[Row]],
+    texts: Callable[[list[Row]], list[str]],
+    joined: Callable[[list[str]], str],
+) -> dict[int, str]:
+    """Each group's rows as `texts` (one column-wise pass over every group's rows), `joined`."""
+    rows = [row for group in groups.values() for row in group]
+    all_texts = texts(rows)
+    grouped, start = {}, 0
+    for key, group in groups.items():
+        grouped[key] = joined(all_texts[start : start + len(group)])
+        start += len(group)
+    return grouped
 
 
 # ---------- CSV ----------
@@ -220,9 +304,14 @@ class CsvWriter(ExportWriter):
         super().__init__(stream, series, releases, header)
         self.reader = releases if header.export_type == ExportType.RELEASES else series
         self.writer = csv.writer(stream, lineterminator="\r\n")
-        # row → cell per column, composed once per export rather than per value.
+        # A batch's columns → the cells of one column, composed once per export.
         self.cells = [
-            self.reader.cell(field, _CSV_CELLS.get(field.kind), stored_text=_iso_text(field))
+            self.reader.values(
+                field,
+                _CSV_CELLS.get(field.kind),
+                # From stored text, `iso_seconds` is `iso_timestamp`'s text.
+                stored_text=iso_seconds if field.kind == K.DATETIME else None,
+            )
             for field in self.reader.fields
         ]
 
@@ -239,8 +328,9 @@ class CsvWriter(ExportWriter):
         """Nothing to close: a CSV file ends with its last row."""
 
     def _rows(self, batch: list[Row]) -> None:
-        cells = self.cells
-        self.writer.writerows([[cell(row) for cell in cells] for row in batch])
+        if batch:
+            values = columns(batch)
+            self.writer.writerows(zip(*[cells(values) for cells in self.cells]))
 
 
 # ---------- Markdown ----------
@@ -298,8 +388,8 @@ def _markdown_inline_value(value: Any) -> str:
 _MAY_BE_EMPTY = (K.TEXT, K.URL, K.TEXT_LIST, K.SPANS)
 
 
-def markdown_cell(export_field: ExportField, reader: RowReader) -> Getter:
-    """row → the field's Markdown text; `—` for nothing (None, "" or no items)."""
+def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGetter:
+    """A batch's columns → the field's Markdown text per row; `—` for nothing (None, "", no items)."""
     form = _MARKDOWN_FORMS.get(export_field.kind, _markdown_inline_value)
     if export_field.kind in _MAY_BE_EMPTY:
         text = form
@@ -308,7 +398,7 @@ def markdown_cell(export_field: ExportField, reader: RowReader) -> Getter:
             return text(value) if value else EMPTY
 
     stored_text = utc_minutes if export_field.kind == K.DATETIME else None
-    return reader.cell(export_field, form, missing=EMPTY, stored_text=stored_text)
+    return reader.values(export_field, form, missing=EMPTY, stored_text=stored_text)
 
 
 TYPE_TITLES = {
@@ -335,50 +425,59 @@ class MarkdownWriter(ExportWriter):
         self._series_count = 0
         self._release_count = 0
         if self.series is not None:
-            self._anchor, *details = self.series.fields
-            self._anchor_text = self.series.cell(self._anchor, markdown_inline, missing="")
-            # "- **Label:** " is the same on every row: built once, then a cell per row.
-            self._bullets = [
-                (f"- **{field.label}:** ", markdown_cell(field, self.series))
-                for field in details
-                if field.key not in self.PARAGRAPH_FIELDS
+            anchor, *details = self.series.fields
+            bullets = [field for field in details if field.key not in self.PARAGRAPH_FIELDS]
+            # "- **Label:** " is the same on every row: one template per export,
+            # filled with a row's texts by one `%` (`%` in a label is escaped).
+            self._section = "\n## %s\n"
+            if bullets:
+                lines = "\n".join(f"- **{field.label.replace('%', '%%')}:** %s" for field in bullets)
+                self._section += f"\n{lines}\n"
+            self._section_texts = [
+                self.series.values(anchor, markdown_inline, missing=""),
+                *(markdown_values(field, self.series) for field in bullets),
             ]
             self._paragraphs = [
-                self.series.cell(field) for field in details if field.key in self.PARAGRAPH_FIELDS
+                self.series.values(field) for field in details if field.key in self.PARAGRAPH_FIELDS
             ]
         if self.releases is not None:
             fields = self.releases.fields
             labels = [markdown_inline(field.label) for field in fields]
             self._table_head = f"| {' | '.join(labels)} |\n|{'|'.join(' --- ' for _ in labels)}|\n"
-            self._release_cells = [markdown_cell(field, self.releases) for field in fields]
+            self._table_line = "| " + " | ".join(["%s"] * len(fields)) + " |\n"
+            self._release_texts = [markdown_values(field, self.releases) for field in fields]
 
     def write_series(self, batch: list[Row], releases: Mapping[int, list[Row]] | None) -> None:
+        if not batch:
+            return
         self._series_count += len(batch)
-        series_id = self.series.column("id")
-        parts = []
-        for row in batch:
-            parts.append(f"\n## {self._anchor_text(row)}\n")
-            if self._bullets:
-                bullets = "\n".join([label + cell(row) for label, cell in self._bullets])
-                parts.append(f"\n{bullets}\n")
-            for get in self._paragraphs:
-                text = markdown_paragraphs(get(row) or "")
+        values = columns(batch)
+        section = self._section
+        sections = [
+            section % texts for texts in zip(*[text(values) for text in self._section_texts])
+        ]
+        for paragraphs in self._paragraphs:
+            for index, text in enumerate(paragraphs(values)):
+                text = markdown_paragraphs(text or "")
                 if text:
-                    parts.append(f"\n{text}\n")
-            if releases is not None:
-                parts.append("\n### Releases\n")
-                parts.append(self._release_table(releases.get(series_id(row), ())))
-        self.stream.write("".join(parts))
+                    sections[index] += f"\n{text}\n"
+        if releases is not None:
+            series_id = self.series.column("id")
+            tables = _grouped_texts(releases, self._table_rows, self._release_table)
+            empty = self._release_table([])
+            for index, row in enumerate(batch):
+                sections[index] += "\n### Releases\n" + tables.get(series_id(row), empty)
+        self.stream.write("".join(sections))
 
     def write_releases(self, batch: list[Row]) -> None:
         series_id = self.releases.column("series_id")
         series_title = self.releases.column("series__canonical_title")
         parts = []
-        for row in batch:
+        for row, line in zip(batch, self._table_rows(batch), strict=True):
             if series_id(row) != self._current_series_id:
                 self._current_series_id = series_id(row)
                 parts.append(f"\n## {markdown_inline(series_title(row))}\n\n{self._table_head}")
-            parts.append(self._table_row(row))
+            parts.append(line)
         self.stream.write("".join(parts))
 
     def finish(self, row_count: int) -> None:
@@ -390,14 +489,19 @@ class MarkdownWriter(ExportWriter):
             parts.append(f"{self._release_count} release{plural}")
         self.stream.write(f"\n---\n\n{' and '.join(parts)} exported.\n")
 
-    def _release_table(self, rows: list[Row]) -> str:
-        if not rows:
+    def _release_table(self, lines: list[str]) -> str:
+        if not lines:
             return "\n_No releases._\n"
-        return "\n" + self._table_head + "".join([self._table_row(row) for row in rows])
+        return "\n" + self._table_head + "".join(lines)
 
-    def _table_row(self, row: Row) -> str:
-        self._release_count += 1
-        return f"| {' | '.join([cell(row) for cell in self._release_cells])} |\n"
+    def _table_rows(self, rows: list[Row]) -> list[str]:
+        """Each release row as its table line."""
+        if not rows:
+            return []
+        self._release_count += len(rows)
+        values = columns(rows)
+        line = self._table_line
+        return [line % texts for texts in zip(*[text(values) for text in self._release_texts])]
 
 
 WRITERS: dict[str, type[ExportWriter]] = {
