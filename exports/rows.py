@@ -6,9 +6,9 @@ JSON of `tags` and other columns no export shows). So an export asks the
 database for the columns its fields name (`ExportField.source`), in one
 `values_list` query, and reads the raw rows a batch at a time straight from
 the cursor. Each field gets a column getter: a batch's columns in, the
-field's value per row out, with the database's own converters (the same Django applies, so a datetime is
-aware and a JSON column decoded whatever the backend) applied to that column
-only.
+field's value per row out, with the database's own converters (the same
+Django applies, so a datetime is aware and a JSON column decoded whatever
+the backend) applied to that column only.
 """
 
 from __future__ import annotations
@@ -151,7 +151,9 @@ class RowReader:
         if conversion is None:
             return itemgetter(index)
         convert = _converter(conversion, self._connection)
-        return lambda columns: [None if value is None else convert(value) for value in columns[index]]
+        return lambda columns: [
+            None if value is None else convert(value) for value in columns[index]
+        ]
 
     def _column(self, index: int) -> Getter:
         conversion = self._converters.get(index)
@@ -171,7 +173,7 @@ def _composed(form: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Call
 
 def columns(batch: Sequence[Row]) -> list[tuple]:
     """A batch's rows as columns, in the rows' slots: what `RowReader.values` reads."""
-    return list(zip(*batch))
+    return list(zip(*batch, strict=True))
 
 
 def _select(values: QuerySet) -> list[Any]:

@@ -94,7 +94,7 @@ def with_stored_text(
 def column_text(
     text_form: Callable[[datetime | str], str], general: Callable[[Any], Any], missing: Any
 ) -> Callable[[Sequence[Any]], list[Any]]:
-    """A column of stored values → `text_form` of each, `general`'s for any other, `missing` for None.
+    """Stored values → `text_form` of each, `general`'s for any other, `missing` for None.
 
     A batch's column is checked with one regular-expression match over its
     values joined by newlines (a match per value was most of the datetime

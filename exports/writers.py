@@ -89,10 +89,6 @@ class ExportWriter(ABC):
 # ---------- JSON ----------
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 # Each kind's JSON form of a value that is not None; kinds not listed are as read.
 _JSON_FORMS: dict[ValueKind, Callable[[Any], Any]] = {
     K.TEXT: lambda value: value or None,
@@ -106,9 +102,21 @@ _JSON_FORMS: dict[ValueKind, Callable[[Any], Any]] = {
 }
 # `json.dumps` with options builds a new encoder per call; one encoder serves every value.
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
-_encode = _JSON_ENCODER.encode
 # What that encoder writes for a str (C where available).
 _encode_text = json.encoder.encode_basestring
+if json.encoder.c_make_encoder is not None:
+    # The C encoder `_JSON_ENCODER.encode` builds on every call, built once
+    # (`JSONEncoder.iterencode`'s arguments, without the circular-reference
+    # check: values read from a database cannot refer to themselves).
+    _iterencode = json.encoder.c_make_encoder(
+        None, _JSON_ENCODER.default, _encode_text, None, ": ", ", ", False, False, True
+    )
+
+    def _encode(value: Any) -> str:
+        return "".join(_iterencode(value, 0))
+
+else:
+    _encode = _JSON_ENCODER.encode
 
 
 def _json_text(value: Any) -> str:
@@ -123,7 +131,7 @@ def _json_integer(value: Any) -> str:
 
 
 def _json_number(value: Any) -> str:
-    """`plain_number`'s JSON: whole floats as ints; NaN and infinities as the encoder writes them."""
+    """`plain_number`'s JSON: whole floats as ints; NaN and infinity as the encoder writes them."""
     if value.__class__ is float and value - value == 0.0:  # finite
         return str(int(value)) if value.is_integer() else float.__repr__(value)
     return _encode(plain_number(value))
@@ -185,7 +193,8 @@ class _JsonObjects:
         batch = columns(rows)
         template = self.template
         return [
-            template % values for values in zip(*[text(batch) for text in self.texts], *extra)
+            template % values
+            for values in zip(*[text(batch) for text in self.texts], *extra, strict=True)
         ]
 
 
@@ -330,7 +339,7 @@ class CsvWriter(ExportWriter):
     def _rows(self, batch: list[Row]) -> None:
         if batch:
             values = columns(batch)
-            self.writer.writerows(zip(*[cells(values) for cells in self.cells]))
+            self.writer.writerows(zip(*[cells(values) for cells in self.cells], strict=True))
 
 
 # ---------- Markdown ----------
@@ -389,7 +398,7 @@ _MAY_BE_EMPTY = (K.TEXT, K.URL, K.TEXT_LIST, K.SPANS)
 
 
 def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGetter:
-    """A batch's columns → the field's Markdown text per row; `—` for nothing (None, "", no items)."""
+    """A batch's columns → the field's Markdown text per row; `—` for none, "" or no items."""
     form = _MARKDOWN_FORMS.get(export_field.kind, _markdown_inline_value)
     if export_field.kind in _MAY_BE_EMPTY:
         text = form
@@ -431,7 +440,9 @@ class MarkdownWriter(ExportWriter):
             # filled with a row's texts by one `%` (`%` in a label is escaped).
             self._section = "\n## %s\n"
             if bullets:
-                lines = "\n".join(f"- **{field.label.replace('%', '%%')}:** %s" for field in bullets)
+                lines = "\n".join(
+                    f"- **{field.label.replace('%', '%%')}:** %s" for field in bullets
+                )
                 self._section += f"\n{lines}\n"
             self._section_texts = [
                 self.series.values(anchor, markdown_inline, missing=""),
@@ -454,7 +465,8 @@ class MarkdownWriter(ExportWriter):
         values = columns(batch)
         section = self._section
         sections = [
-            section % texts for texts in zip(*[text(values) for text in self._section_texts])
+            section % texts
+            for texts in zip(*[text(values) for text in self._section_texts], strict=True)
         ]
         for paragraphs in self._paragraphs:
             for index, text in enumerate(paragraphs(values)):
@@ -501,7 +513,10 @@ class MarkdownWriter(ExportWriter):
         self._release_count += len(rows)
         values = columns(rows)
         line = self._table_line
-        return [line % texts for texts in zip(*[text(values) for text in self._release_texts])]
+        return [
+            line % texts
+            for texts in zip(*[text(values) for text in self._release_texts], strict=True)
+        ]
 
 
 WRITERS: dict[str, type[ExportWriter]] = {

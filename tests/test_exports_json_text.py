@@ -1,0 +1,54 @@
+"""The JSON writer's text per value is what the encoder writes for the value's JSON form.
+
+`exports.writers` makes each row's object from per-value JSON text (no dict
+or encoder call per row); for every kind and any value a column can hold,
+that text must be the encoder's own for the kind's `_JSON_FORMS` value.
+"""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from exports.fields import ValueKind
+from exports.writers import _JSON_FORMS, json_text
+
+ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+numbers = st.integers() | st.floats()  # NaN and infinities included
+texts = st.text()
+spans = st.lists(st.tuples(numbers, numbers))
+values_by_kind = {
+    ValueKind.TEXT: texts | st.integers(),
+    ValueKind.URL: texts,
+    ValueKind.INTEGER: st.integers() | st.booleans() | st.floats(),
+    ValueKind.NUMBER: numbers,
+    ValueKind.BOOLEAN: st.booleans(),
+    ValueKind.TEXT_LIST: st.lists(texts) | st.lists(texts).map(tuple),
+    ValueKind.SPANS: spans,
+}
+
+
+def _expected(kind: ValueKind, value) -> str:
+    form = _JSON_FORMS.get(kind)
+    return ENCODER.encode(value if form is None else form(value))
+
+
+@given(
+    st.sampled_from(sorted(values_by_kind, key=lambda kind: kind.value)).flatmap(
+        lambda kind: st.tuples(st.just(kind), values_by_kind[kind])
+    )
+)
+def test_each_kinds_text_is_the_encoders(kind_and_value):
+    kind, value = kind_and_value
+    assert json_text(kind)(value) == _expected(kind, value)
+
+
+def test_whole_floats_print_as_integers_and_fractions_stay():
+    assert json_text(ValueKind.NUMBER)(12.0) == "12"
+    assert json_text(ValueKind.NUMBER)(10.5) == "10.5"
+    assert json_text(ValueKind.NUMBER)(float("nan")) == "NaN"
+    assert json_text(ValueKind.TEXT)("") == "null"
+    assert json_text(ValueKind.TEXT)('say "hi" ✓') == '"say \\"hi\\" ✓"'
