@@ -96,7 +96,8 @@ def _is_linked() -> Callable[[int | None], bool]:
 
 
 def _codex_url() -> Callable[[Any], str | None]:
-    return lambda uuid: overlay.series_url(uuid) if uuid is not None else None
+    series_url = overlay.series_urls()
+    return lambda uuid: series_url(uuid) if uuid is not None else None
 
 
 def _series_field(key, label, group, kind, source="id", **options) -> ExportField:

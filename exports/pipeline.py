@@ -178,7 +178,7 @@ def series_batches(rows: ExportRows) -> Iterator[SeriesBatch]:
         if with_external_ids:
             refs = _external_ids_of(ids)
             # A fresh empty list per series: an empty value is `[]` in every format.
-            batch = [(*row, refs.get(series_id(row)) or []) for row in batch]
+            batch = [(*row, refs.get(id_) or []) for row, id_ in zip(batch, ids, strict=True)]
         yield batch, None if rows.releases is None else _releases_of(rows.releases, ids)
         del batch  # one batch alive at a time, not two
 
@@ -188,7 +188,9 @@ def _external_ids_of(series_ids: list[int]) -> dict[int, list[str]]:
 
     Plain SQL rather than `filter(series_id__in=...)`: the ORM prepares each
     of the batch's ids in Python, which cost more than the query itself; these
-    ids are the database's own integers, bound as parameters as they are.
+    ids are the database's own integers, bound as parameters as they are. The
+    database joins "provider:id" (`||` on SQLite and PostgreSQL alike), so
+    Python only groups the strings.
     """
     meta = ExternalId._meta
     connection = connections[router.db_for_read(ExternalId)]
@@ -200,12 +202,12 @@ def _external_ids_of(series_ids: list[int]) -> dict[int, list[str]]:
     refs: dict[int, list[str]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {series}, {provider}, {external_id} FROM {quote(meta.db_table)} "
+            f"SELECT {series}, {provider} || ':' || {external_id} FROM {quote(meta.db_table)} "
             f"WHERE {series} IN ({placeholders}) ORDER BY {series}, {provider}",
             series_ids,
         )
-        for series_id, provider_name, value in cursor.fetchall():
-            refs[series_id].append(f"{provider_name}:{value}")
+        for series_id, ref in cursor.fetchall():
+            refs[series_id].append(ref)
     return refs
 
 

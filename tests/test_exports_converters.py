@@ -9,6 +9,7 @@ same text for any datetime the SQLite backend can store.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -182,3 +183,21 @@ def test_json_text_the_scanner_does_not_take_alone_decodes_as_django_does(text):
     expression = field.get_col(Series._meta.db_table)
     convert = _json_value(field.from_db_value, expression, connection)
     assert repr(convert(text)) == repr(field.from_db_value(text, expression, connection))
+
+
+@pytest.mark.django_db
+def test_uuid_columns_read_as_the_uuids_text():
+    """On SQLite; PostgreSQL's driver gives `UUID`s, with no converter, as before."""
+    field = next(
+        f for f in resolve_fields("series", None, is_admin=True).series if f.key == "codexUrl"
+    )
+    reader = RowReader(Series.objects.all(), [field])
+    value = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+    text = reader.column("codex_link__codex_series_uuid")
+    slot = reader.sources.index("codex_link__codex_series_uuid")
+
+    def row(stored):
+        return tuple(stored if index == slot else None for index in range(len(reader.sources)))
+
+    assert text(row(value.hex)) == str(value)  # what SQLite stores
+    assert text(row(value.hex.upper())) == str(value)  # other text: Django's converter
