@@ -16,10 +16,11 @@ import csv
 import json
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any, TextIO
 
 from exports.fields import RELEASES, SERIES, ExportField, ValueKind
@@ -360,6 +361,19 @@ def markdown_inline(text: str) -> str:
     return " ".join(text.split()).translate(_MARKDOWN_ESCAPES)
 
 
+def markdown_inline_each(texts: list[str]) -> list[str]:
+    """`markdown_inline` of each text, escaped by one `translate` of them all.
+
+    A text made one line holds no newline, so the texts joined by newlines
+    split back exactly; escaping is per character, so escaping the joined
+    text escapes each. A column at a time, this saves a call per cell.
+    """
+    if not texts:
+        return []
+    lines = "\n".join([" ".join(text.split()) for text in texts])
+    return lines.translate(_MARKDOWN_ESCAPES).split("\n")
+
+
 def markdown_paragraphs(text: str) -> str:
     """Multi-paragraph text (descriptions): breaks kept, each paragraph escaped."""
     paragraphs = []
@@ -378,19 +392,39 @@ def _markdown_url(value: str) -> str:
     return f"<{value}>" if not _BREAKS_AUTOLINK.search(value) else markdown_inline(value)
 
 
-# Each kind's Markdown text for a value that is not empty; other kinds are inline text.
+# Each kind's Markdown text for a value that is not empty; other kinds are inline
+# text. Text and text lists are made a column at a time (`_MARKDOWN_COLUMNS`).
 _MARKDOWN_FORMS: dict[ValueKind, Callable[[Any], str]] = {
     K.URL: _markdown_url,
     K.NUMBER: format_number,
     K.DATETIME: _utc_minutes,
     K.BOOLEAN: lambda value: "yes" if value else "no",
-    K.TEXT_LIST: lambda value: ", ".join(markdown_inline(item) for item in value),
     K.SPANS: format_spans,
 }
 
 
 def _markdown_inline_value(value: Any) -> str:
-    return markdown_inline(str(value))
+    # An integer's digits (and sign) need no escaping.
+    return str(value) if value.__class__ is int else markdown_inline(str(value))
+
+
+def _markdown_texts(values: Sequence[Any]) -> list[str]:
+    """A text column's cells: each value inline, `—` for nothing (`K.TEXT`'s form, column-wise)."""
+    escaped = markdown_inline_each([str(value) if value else "" for value in values])
+    return [text if value else EMPTY for value, text in zip(values, escaped, strict=True)]
+
+
+def _markdown_text_lists(values: Sequence[Any]) -> list[str]:
+    """A text-list column's cells: items inline, joined by commas (`K.TEXT_LIST`'s form)."""
+    items = iter(markdown_inline_each([item for value in values if value for item in value]))
+    return [", ".join(islice(items, len(value))) if value else EMPTY for value in values]
+
+
+# Kinds whose cells are made a column at a time, from the values as read.
+_MARKDOWN_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[str]]] = {
+    K.TEXT: _markdown_texts,
+    K.TEXT_LIST: _markdown_text_lists,
+}
 
 
 # Kinds whose value can be empty ("" or no items) without being None.
@@ -399,6 +433,9 @@ _MAY_BE_EMPTY = (K.TEXT, K.URL, K.TEXT_LIST, K.SPANS)
 
 def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGetter:
     """A batch's columns → the field's Markdown text per row; `—` for none, "" or no items."""
+    if export_field.kind in _MARKDOWN_COLUMNS:
+        cells, values = _MARKDOWN_COLUMNS[export_field.kind], reader.values(export_field)
+        return lambda columns: cells(values(columns))
     form = _MARKDOWN_FORMS.get(export_field.kind, _markdown_inline_value)
     if export_field.kind in _MAY_BE_EMPTY:
         text = form
@@ -408,6 +445,13 @@ def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGette
 
     stored_text = utc_minutes if export_field.kind == K.DATETIME else None
     return reader.values(export_field, form, missing=EMPTY, stored_text=stored_text)
+
+
+def _anchor_texts(values: ColumnGetter) -> ColumnGetter:
+    """The heading's text per row: inline, "" for none."""
+    return lambda columns: markdown_inline_each(
+        ["" if value is None else value for value in values(columns)]
+    )
 
 
 TYPE_TITLES = {
@@ -445,7 +489,7 @@ class MarkdownWriter(ExportWriter):
                 )
                 self._section += f"\n{lines}\n"
             self._section_texts = [
-                self.series.values(anchor, markdown_inline, missing=""),
+                _anchor_texts(self.series.values(anchor)),
                 *(markdown_values(field, self.series) for field in bullets),
             ]
             self._paragraphs = [

@@ -12,7 +12,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exports.writers import markdown_inline
+from exports.writers import markdown_inline, markdown_inline_each
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 WHITESPACE = re.compile(r"\s+")
@@ -35,6 +35,11 @@ def test_escaping_follows_the_rule_on_whitespace_and_specials(text):
 @given(st.text())
 def test_escaping_follows_the_rule_on_any_text(text):
     assert markdown_inline(text) == markdown_inline_by_the_rule(text)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + "\\`*_[]<>|~#-=1.a漫")) | st.text()))
+def test_a_column_escaped_at_once_is_each_text_escaped(texts):
+    assert markdown_inline_each(texts) == [markdown_inline(text) for text in texts]
 
 
 def test_escaping_examples():
