@@ -279,11 +279,18 @@ def _defuse(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
+def _csv_number(value: Any) -> str:
+    """`str(plain_number(value))`, in one call for a float."""
+    if value.__class__ is float:
+        return str(int(value)) if value.is_integer() else str(value)
+    return str(plain_number(value))
+
+
 # Each kind's CSV cell for a value that is not None; kinds not listed are
 # written as read (the csv module writes None as an empty cell, numbers with `str`).
 _CSV_CELLS: dict[ValueKind, Callable[[Any], str]] = {
     K.TEXT: _defuse,
-    K.NUMBER: lambda value: str(plain_number(value)),
+    K.NUMBER: _csv_number,
     K.DATETIME: iso_timestamp,
     K.BOOLEAN: lambda value: "true" if value else "false",
     K.TEXT_LIST: lambda value: _defuse(LIST_SEPARATOR.join(value)),
@@ -370,18 +377,34 @@ def markdown_inline_each(texts: list[str]) -> list[str]:
     """
     if not texts:
         return []
-    lines = "\n".join([" ".join(text.split()) for text in texts])
-    return lines.translate(_MARKDOWN_ESCAPES).split("\n")
+    return _inline_lines(texts).split("\n")
 
 
-def markdown_paragraphs(text: str) -> str:
-    """Multi-paragraph text (descriptions): breaks kept, each paragraph escaped."""
-    paragraphs = []
-    for paragraph in _PARAGRAPH_BREAK.split(text.strip()):
-        line = markdown_inline(paragraph)
-        if line:
-            paragraphs.append(_BLOCK_START.sub(r"\\\1", line))
-    return "\n\n".join(paragraphs)
+def _inline_lines(texts: list[str]) -> str:
+    """`markdown_inline` of each text, one per line."""
+    return "\n".join([" ".join(text.split()) for text in texts]).translate(_MARKDOWN_ESCAPES)
+
+
+# `_BLOCK_START` at the start of every line of a text.
+_BLOCK_STARTS = re.compile(_BLOCK_START.pattern, re.MULTILINE)
+
+
+def markdown_paragraphs_each(texts: list[str]) -> list[str]:
+    """Multi-paragraph texts (descriptions): breaks kept, each paragraph escaped and one line.
+
+    A paragraph starting like a heading, list, quote or rule gets its start
+    escaped. Made a column at a time: every paragraph of every text is made
+    one line (`_inline_lines`), the starts escaped over all lines at once,
+    and each text's non-empty lines joined again.
+    """
+    paragraphs = [_PARAGRAPH_BREAK.split(text.strip()) for text in texts]
+    flat = [paragraph for parts in paragraphs for paragraph in parts]
+    if not flat:
+        return []
+    lines = iter(_BLOCK_STARTS.sub(r"\\\1", _inline_lines(flat)).split("\n"))
+    return [
+        "\n\n".join([line for line in islice(lines, len(parts)) if line]) for parts in paragraphs
+    ]
 
 
 _BREAKS_AUTOLINK = re.compile(r"[\s<>]")
@@ -513,10 +536,11 @@ class MarkdownWriter(ExportWriter):
             for texts in zip(*[text(values) for text in self._section_texts], strict=True)
         ]
         for paragraphs in self._paragraphs:
-            for index, text in enumerate(paragraphs(values)):
-                text = markdown_paragraphs(text or "")
-                if text:
-                    sections[index] += f"\n{text}\n"
+            texts = markdown_paragraphs_each([text or "" for text in paragraphs(values)])
+            sections = [
+                f"{section}\n{text}\n" if text else section
+                for section, text in zip(sections, texts, strict=True)
+            ]
         if releases is not None:
             series_id = self.series.column("id")
             tables = _grouped_texts(releases, self._table_rows, self._release_table)

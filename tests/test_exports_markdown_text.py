@@ -12,7 +12,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exports.writers import markdown_inline, markdown_inline_each
+from exports.writers import markdown_inline, markdown_inline_each, markdown_paragraphs_each
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 WHITESPACE = re.compile(r"\s+")
@@ -47,3 +47,30 @@ def test_escaping_examples():
         markdown_inline("  Title |\n with <b>*bold*</b>  ")
         == "Title \\| with \\<b\\>\\*bold\\*\\</b\\>"
     )
+
+
+BLOCK_START = re.compile(r"^(#|[-+=]|\d+[.)])")
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def markdown_paragraphs_one_by_one(text: str) -> str:
+    """The paragraph rule for one text: split at blank lines, each made inline, starts escaped."""
+    paragraphs = []
+    for paragraph in PARAGRAPH_BREAK.split(text.strip()):
+        line = markdown_inline(paragraph)
+        if line:
+            paragraphs.append(BLOCK_START.sub(r"\\\1", line))
+    return "\n\n".join(paragraphs)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + "\\`*_[]<>|~#-=+1.)a漫")) | st.text()))
+def test_paragraphs_escaped_a_column_at_a_time_follow_the_rule(texts):
+    assert markdown_paragraphs_each(texts) == [markdown_paragraphs_one_by_one(t) for t in texts]
+
+
+def test_paragraph_examples():
+    assert markdown_paragraphs_each(["# Not a heading\n\n\n1. not a list *here*", "", "  \n "]) == [
+        "\\# Not a heading\n\n\\1. not a list \\*here\\*",
+        "",
+        "",
+    ]

@@ -1,4 +1,4 @@
-"""The JSON writer's text per value is what the encoder writes for the value's JSON form.
+"""Writers' shortcuts to a value's text give the text of the rule they stand for.
 
 `exports.writers` makes each row's object from per-value JSON text (no dict
 or encoder call per row); for every kind and any value a column can hold,
@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports.fields import ValueKind
-from exports.writers import _JSON_FORMS, json_text
+from exports.writers import _JSON_FORMS, _csv_number, json_text
+from feed.spans import plain_number
 
 ENCODER = json.JSONEncoder(ensure_ascii=False)
 
@@ -52,3 +53,8 @@ def test_whole_floats_print_as_integers_and_fractions_stay():
     assert json_text(ValueKind.NUMBER)(float("nan")) == "NaN"
     assert json_text(ValueKind.TEXT)("") == "null"
     assert json_text(ValueKind.TEXT)('say "hi" ✓') == '"say \\"hi\\" ✓"'
+
+
+@given(st.integers() | st.floats())
+def test_a_csv_number_is_the_plain_numbers_text(value):
+    assert _csv_number(value) == str(plain_number(value))
