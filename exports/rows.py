@@ -29,8 +29,10 @@ from exports.fields import ExportField
 
 Row = tuple
 Getter = Callable[[Row], Any]
-# A batch's columns (`columns(batch)`) → one value per row.
-ColumnGetter = Callable[[Sequence[tuple]], Sequence[Any]]
+# A batch as columns (`columns(batch)`): each a sequence with one value per row.
+Columns = list[Sequence[Any]]
+# A batch's columns → one value per row.
+ColumnGetter = Callable[[Columns], Sequence[Any]]
 
 
 class RowReader:
@@ -77,6 +79,10 @@ class RowReader:
     def column(self, source: str) -> Getter:
         """The getter of one of the `sources` (e.g. the release's series, for grouping)."""
         return self._columns[source]
+
+    def slot(self, source: str) -> int:
+        """Where one of the `sources` is in a row (and in a batch's columns)."""
+        return self.sources.index(source)
 
     def related_slot(self, related: str) -> int:
         return len(self.sources) + self.related.index(related)
@@ -171,7 +177,7 @@ def _composed(form: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Call
     return lambda value: form(convert(value))
 
 
-def columns(batch: Sequence[Row]) -> list[tuple]:
+def columns(batch: Sequence[Row]) -> Columns:
     """A batch's rows as columns, in the rows' slots: what `RowReader.values` reads."""
     return list(zip(*batch, strict=True))
 

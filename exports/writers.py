@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from exports.fields import RELEASES, SERIES, ExportField, ValueKind
 from exports.models import ExportFormat, ExportType
-from exports.rows import ColumnGetter, Row, RowReader, columns
+from exports.rows import ColumnGetter, Columns, Row, RowReader, columns
 from exports.stored_datetimes import iso_seconds, utc_minutes
 from feed.spans import plain_number
 from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
@@ -75,12 +75,12 @@ class ExportWriter(ABC):
         """Write whatever comes before the first row."""
 
     @abstractmethod
-    def write_series(self, batch: list[Row], releases: Mapping[int, list[Row]] | None) -> None:
-        """A batch of series rows; `releases` (series id → its release rows) only for `both`."""
+    def write_series(self, batch: Columns, releases: Mapping[int, list[Row]] | None) -> None:
+        """A batch of series, as columns; `releases` (series id → its release rows) for `both`."""
 
     @abstractmethod
-    def write_releases(self, batch: list[Row]) -> None:
-        """A batch of release rows (the `releases` type); rows arrive grouped by series."""
+    def write_releases(self, batch: Columns) -> None:
+        """A batch of releases as columns (the `releases` type), grouped by series."""
 
     @abstractmethod
     def finish(self, row_count: int) -> None:
@@ -187,11 +187,10 @@ class _JsonObjects:
         members = ", ".join(f"{_encode_text(key).replace('%', '%%')}: %s" for key in keys)
         self.template = "{" + members + "}"
 
-    def __call__(self, rows: list[Row], *extra: list[str]) -> list[str]:
-        """The rows' object texts; `extra` holds the text of the extra key's value per row."""
-        if not rows:
+    def __call__(self, batch: Columns, *extra: list[str]) -> list[str]:
+        """The batch's object texts; `extra` holds the text of the extra key's value per row."""
+        if not batch:
             return []
-        batch = columns(rows)
         template = self.template
         return [
             template % values
@@ -223,18 +222,16 @@ class JsonWriter(ExportWriter):
         if self.releases is not None:
             self._release_objects = _JsonObjects(self.releases)
 
-    def write_series(self, batch: list[Row], releases: Mapping[int, list[Row]] | None) -> None:
+    def write_series(self, batch: Columns, releases: Mapping[int, list[Row]] | None) -> None:
         if releases is None:
             self._write_items(self._series_objects(batch))
             return
-        series_id = self.series.column("id")
         lists = _grouped_texts(releases, self._release_objects, self._release_list)
         empty = self._release_list([])
-        self._write_items(
-            self._series_objects(batch, [lists.get(series_id(row), empty) for row in batch])
-        )
+        ids = batch[self.series.slot("id")]
+        self._write_items(self._series_objects(batch, [lists.get(id_, empty) for id_ in ids]))
 
-    def write_releases(self, batch: list[Row]) -> None:
+    def write_releases(self, batch: Columns) -> None:
         self._write_items(self._release_objects(batch))
 
     def finish(self, row_count: int) -> None:
@@ -253,12 +250,12 @@ class JsonWriter(ExportWriter):
 
 def _grouped_texts(
     groups: Mapping[int, list[Row]],
-    texts: Callable[[list[Row]], list[str]],
+    texts: Callable[[Columns], list[str]],
     joined: Callable[[list[str]], str],
 ) -> dict[int, str]:
     """Each group's rows as `texts` (one column-wise pass over every group's rows), `joined`."""
     rows = [row for group in groups.values() for row in group]
-    all_texts = texts(rows)
+    all_texts = texts(columns(rows)) if rows else []
     grouped, start = {}, 0
     for key, group in groups.items():
         grouped[key] = joined(all_texts[start : start + len(group)])
@@ -335,19 +332,18 @@ class CsvWriter(ExportWriter):
     def start(self) -> None:
         self.writer.writerow([field.key for field in self.reader.fields])
 
-    def write_series(self, batch: list[Row], releases: Mapping[int, list[Row]] | None) -> None:
+    def write_series(self, batch: Columns, releases: Mapping[int, list[Row]] | None) -> None:
         self._rows(batch)
 
-    def write_releases(self, batch: list[Row]) -> None:
+    def write_releases(self, batch: Columns) -> None:
         self._rows(batch)
 
     def finish(self, row_count: int) -> None:
         """Nothing to close: a CSV file ends with its last row."""
 
-    def _rows(self, batch: list[Row]) -> None:
+    def _rows(self, batch: Columns) -> None:
         if batch:
-            values = columns(batch)
-            self.writer.writerows(zip(*[cells(values) for cells in self.cells], strict=True))
+            self.writer.writerows(zip(*[cells(batch) for cells in self.cells], strict=True))
 
 
 # ---------- Markdown ----------
@@ -525,11 +521,11 @@ class MarkdownWriter(ExportWriter):
             self._table_line = "| " + " | ".join(["%s"] * len(fields)) + " |\n"
             self._release_texts = [markdown_values(field, self.releases) for field in fields]
 
-    def write_series(self, batch: list[Row], releases: Mapping[int, list[Row]] | None) -> None:
+    def write_series(self, batch: Columns, releases: Mapping[int, list[Row]] | None) -> None:
         if not batch:
             return
-        self._series_count += len(batch)
-        values = columns(batch)
+        values = batch
+        self._series_count += len(values[0])
         section = self._section
         sections = [
             section % texts
@@ -542,21 +538,24 @@ class MarkdownWriter(ExportWriter):
                 for section, text in zip(sections, texts, strict=True)
             ]
         if releases is not None:
-            series_id = self.series.column("id")
             tables = _grouped_texts(releases, self._table_rows, self._release_table)
             empty = self._release_table([])
-            for index, row in enumerate(batch):
-                sections[index] += "\n### Releases\n" + tables.get(series_id(row), empty)
+            sections = [
+                f"{section}\n### Releases\n{tables.get(id_, empty)}"
+                for section, id_ in zip(sections, values[self.series.slot("id")], strict=True)
+            ]
         self.stream.write("".join(sections))
 
-    def write_releases(self, batch: list[Row]) -> None:
-        series_id = self.releases.column("series_id")
-        series_title = self.releases.column("series__canonical_title")
+    def write_releases(self, batch: Columns) -> None:
+        if not batch:
+            return
+        ids = batch[self.releases.slot("series_id")]
+        titles = batch[self.releases.slot("series__canonical_title")]
         parts = []
-        for row, line in zip(batch, self._table_rows(batch), strict=True):
-            if series_id(row) != self._current_series_id:
-                self._current_series_id = series_id(row)
-                parts.append(f"\n## {markdown_inline(series_title(row))}\n\n{self._table_head}")
+        for series_id, title, line in zip(ids, titles, self._table_rows(batch), strict=True):
+            if series_id != self._current_series_id:
+                self._current_series_id = series_id
+                parts.append(f"\n## {markdown_inline(title)}\n\n{self._table_head}")
             parts.append(line)
         self.stream.write("".join(parts))
 
@@ -574,12 +573,11 @@ class MarkdownWriter(ExportWriter):
             return "\n_No releases._\n"
         return "\n" + self._table_head + "".join(lines)
 
-    def _table_rows(self, rows: list[Row]) -> list[str]:
-        """Each release row as its table line."""
-        if not rows:
+    def _table_rows(self, values: Columns) -> list[str]:
+        """Each release in a batch's columns as its table line."""
+        if not values:
             return []
-        self._release_count += len(rows)
-        values = columns(rows)
+        self._release_count += len(values[0])
         line = self._table_line
         return [
             line % texts
