@@ -411,10 +411,22 @@ def _markdown_url(value: str) -> str:
     return f"<{value}>" if not _BREAKS_AUTOLINK.search(value) else markdown_inline(value)
 
 
+def _markdown_urls(values: Sequence[Any]) -> list[str]:
+    """A URL column's cells (`_markdown_url`, `—` for nothing), checked in one search.
+
+    The search is for a single character, so no URL of a column can break
+    out of an autolink exactly when their concatenation holds none.
+    """
+    present = [value for value in values if value]
+    all_text = bool(present) and set(map(type, present)) == {str}
+    if all_text and not _BREAKS_AUTOLINK.search("".join(present)):
+        return [f"<{value}>" if value else EMPTY for value in values]
+    return [_markdown_url(value) if value else EMPTY for value in values]
+
+
 # Each kind's Markdown text for a value that is not empty; other kinds are inline
-# text. Text and text lists are made a column at a time (`_MARKDOWN_COLUMNS`).
+# text. Text, text lists and URLs are made a column at a time (`_MARKDOWN_COLUMNS`).
 _MARKDOWN_FORMS: dict[ValueKind, Callable[[Any], str]] = {
-    K.URL: _markdown_url,
     K.NUMBER: format_number,
     K.DATETIME: _utc_minutes,
     K.BOOLEAN: lambda value: "yes" if value else "no",
@@ -443,11 +455,12 @@ def _markdown_text_lists(values: Sequence[Any]) -> list[str]:
 _MARKDOWN_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[str]]] = {
     K.TEXT: _markdown_texts,
     K.TEXT_LIST: _markdown_text_lists,
+    K.URL: _markdown_urls,
 }
 
 
 # Kinds whose value can be empty ("" or no items) without being None.
-_MAY_BE_EMPTY = (K.TEXT, K.URL, K.TEXT_LIST, K.SPANS)
+_MAY_BE_EMPTY = (K.SPANS,)
 
 
 def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGetter:

@@ -12,7 +12,14 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exports.writers import markdown_inline, markdown_inline_each, markdown_paragraphs_each
+from exports.writers import (
+    EMPTY,
+    _markdown_url,
+    _markdown_urls,
+    markdown_inline,
+    markdown_inline_each,
+    markdown_paragraphs_each,
+)
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 WHITESPACE = re.compile(r"\s+")
@@ -74,3 +81,11 @@ def test_paragraph_examples():
         "",
         "",
     ]
+
+
+URL_LIKE = st.text(alphabet=st.sampled_from("htps:/.example<> \t\u3000a1%")) | st.none()
+
+
+@given(st.lists(URL_LIKE))
+def test_a_url_column_checked_at_once_gives_each_urls_cell(urls):
+    assert _markdown_urls(urls) == [_markdown_url(url) if url else EMPTY for url in urls]
