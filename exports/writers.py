@@ -28,7 +28,7 @@ from exports.models import ExportFormat, ExportType
 from exports.rows import ColumnGetter, Columns, Row, RowReader, columns
 from exports.stored_datetimes import iso_seconds, utc_minutes
 from feed.spans import plain_number
-from tsundoku.templatetags.tsundoku_tags import format_number, format_spans
+from tsundoku.templatetags.tsundoku_tags import format_number, format_numbers
 
 K = ValueKind
 
@@ -283,21 +283,52 @@ def _csv_number(value: Any) -> str:
     return str(plain_number(value))
 
 
-# Each kind's CSV cell for a value that is not None; kinds not listed are
-# written as read (the csv module writes None as an empty cell, numbers with `str`).
+# Each kind's CSV cell for a value that is not None (spans: `_CSV_COLUMNS`); kinds
+# not listed are written as read (the csv module writes None as an empty cell, numbers with `str`).
 _CSV_CELLS: dict[ValueKind, Callable[[Any], str]] = {
     K.TEXT: _defuse,
     K.NUMBER: _csv_number,
     K.DATETIME: iso_timestamp,
     K.BOOLEAN: lambda value: "true" if value else "false",
     K.TEXT_LIST: lambda value: _defuse(LIST_SEPARATOR.join(value)),
-    K.SPANS: lambda value: LIST_SEPARATOR.join(_span_text(start, end, "-") for start, end in value),
 }
 
 
-def _span_text(start: float, end: float, dash: str) -> str:
-    first, last = format_number(start), format_number(end)
-    return first if first == last else f"{first}{dash}{last}"
+def _spans_each(values: Sequence[Any], dash: str, separator: str) -> list[str]:
+    """Each value's spans as text ("1-5; 7" in CSV), the numbers formatted a column at a time."""
+    # Unpacking checks that each span is a (start, end) pair, as `format_spans` does.
+    pairs = [(start, end) for value in values for start, end in value]
+    numbers = iter(format_numbers([number for pair in pairs for number in pair]))
+    spans = iter(
+        [
+            first if first == last else f"{first}{dash}{last}"
+            for first, last in zip(numbers, numbers, strict=True)
+        ]
+    )
+    return [separator.join(islice(spans, len(value))) for value in values]
+
+
+def _csv_spans(values: Sequence[Any]) -> list[str | None]:
+    """A spans column's cells: "1-5; 7", none left empty."""
+    texts = iter(_spans_each([value for value in values if value is not None], "-", LIST_SEPARATOR))
+    return [None if value is None else next(texts) for value in values]
+
+
+# Kinds whose cells are made a column at a time, from the values as read.
+_CSV_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[Any]]] = {K.SPANS: _csv_spans}
+
+
+def _csv_cells(reader: RowReader, field: ExportField) -> ColumnGetter:
+    """A batch's columns → the field's CSV cells."""
+    if field.kind in _CSV_COLUMNS:
+        cells, values = _CSV_COLUMNS[field.kind], reader.values(field)
+        return lambda columns: cells(values(columns))
+    return reader.values(
+        field,
+        _CSV_CELLS.get(field.kind),
+        # From stored text, `iso_seconds` is `iso_timestamp`'s text.
+        stored_text=iso_seconds if field.kind == K.DATETIME else None,
+    )
 
 
 class CsvWriter(ExportWriter):
@@ -319,15 +350,7 @@ class CsvWriter(ExportWriter):
         self.reader = releases if header.export_type == ExportType.RELEASES else series
         self.writer = csv.writer(stream, lineterminator="\r\n")
         # A batch's columns → the cells of one column, composed once per export.
-        self.cells = [
-            self.reader.values(
-                field,
-                _CSV_CELLS.get(field.kind),
-                # From stored text, `iso_seconds` is `iso_timestamp`'s text.
-                stored_text=iso_seconds if field.kind == K.DATETIME else None,
-            )
-            for field in self.reader.fields
-        ]
+        self.cells = [_csv_cells(self.reader, field) for field in self.reader.fields]
 
     def start(self) -> None:
         self.writer.writerow([field.key for field in self.reader.fields])
@@ -425,12 +448,12 @@ def _markdown_urls(values: Sequence[Any]) -> list[str]:
 
 
 # Each kind's Markdown text for a value that is not empty; other kinds are inline
-# text. Text, text lists and URLs are made a column at a time (`_MARKDOWN_COLUMNS`).
+# text. Text, text lists, URLs and spans are made a column at a time
+# (`_MARKDOWN_COLUMNS`).
 _MARKDOWN_FORMS: dict[ValueKind, Callable[[Any], str]] = {
     K.NUMBER: format_number,
     K.DATETIME: _utc_minutes,
     K.BOOLEAN: lambda value: "yes" if value else "no",
-    K.SPANS: format_spans,
 }
 
 
@@ -451,16 +474,19 @@ def _markdown_text_lists(values: Sequence[Any]) -> list[str]:
     return [", ".join(islice(items, len(value))) if value else EMPTY for value in values]
 
 
+def _markdown_spans(values: Sequence[Any]) -> list[str]:
+    """A spans column's cells: `format_spans` ("1–5, 7"), `—` for nothing."""
+    texts = iter(_spans_each([value for value in values if value], "–", ", "))
+    return [next(texts) if value else EMPTY for value in values]
+
+
 # Kinds whose cells are made a column at a time, from the values as read.
 _MARKDOWN_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[str]]] = {
     K.TEXT: _markdown_texts,
     K.TEXT_LIST: _markdown_text_lists,
     K.URL: _markdown_urls,
+    K.SPANS: _markdown_spans,
 }
-
-
-# Kinds whose value can be empty ("" or no items) without being None.
-_MAY_BE_EMPTY = (K.SPANS,)
 
 
 def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGetter:
@@ -469,12 +495,6 @@ def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGette
         cells, values = _MARKDOWN_COLUMNS[export_field.kind], reader.values(export_field)
         return lambda columns: cells(values(columns))
     form = _MARKDOWN_FORMS.get(export_field.kind, _markdown_inline_value)
-    if export_field.kind in _MAY_BE_EMPTY:
-        text = form
-
-        def form(value: Any) -> str:
-            return text(value) if value else EMPTY
-
     stored_text = utc_minutes if export_field.kind == K.DATETIME else None
     return reader.values(export_field, form, missing=EMPTY, stored_text=stored_text)
 

@@ -13,8 +13,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports.fields import ValueKind
-from exports.writers import _JSON_FORMS, _csv_number, json_text
+from exports.writers import (
+    _JSON_FORMS,
+    EMPTY,
+    _csv_number,
+    _csv_spans,
+    _markdown_spans,
+    json_text,
+)
 from feed.spans import plain_number
+from tsundoku.templatetags.tsundoku_tags import format_number, format_numbers, format_spans
 
 ENCODER = json.JSONEncoder(ensure_ascii=False)
 
@@ -58,3 +66,29 @@ def test_whole_floats_print_as_integers_and_fractions_stay():
 @given(st.integers() | st.floats())
 def test_a_csv_number_is_the_plain_numbers_text(value):
     assert _csv_number(value) == str(plain_number(value))
+
+
+@given(st.lists(numbers | st.none() | st.just("") | st.sampled_from(["7", "2.50", "x"])))
+def test_numbers_formatted_at_once_are_each_formatted(values):
+    try:
+        expected = [format_number(value) for value in values]
+    except ValueError:  # text that is no number fails the rule, and the shortcut, alike
+        return
+    assert format_numbers(values) == expected
+
+
+def _csv_spans_one_by_one(spans) -> str:
+    """The CSV rule: "1-5; 7" (the format's own dash and separator)."""
+    texts = []
+    for start, end in spans:
+        first, last = format_number(start), format_number(end)
+        texts.append(first if first == last else f"{first}-{last}")
+    return "; ".join(texts)
+
+
+@given(st.lists(spans | st.none()))
+def test_span_columns_give_each_values_cell(values):
+    assert _csv_spans(values) == [
+        None if value is None else _csv_spans_one_by_one(value) for value in values
+    ]
+    assert _markdown_spans(values) == [format_spans(value) if value else EMPTY for value in values]
