@@ -148,6 +148,8 @@ class RowReader:
         ):
             texts = stored_datetimes.column_text(stored_text, convert, missing)
             return lambda columns: texts(columns[index])
+        if _is_plain_json(*conversion):
+            return lambda columns: _each_distinct(convert, columns[index], missing)
         return lambda columns: [
             missing if value is None else convert(value) for value in columns[index]
         ]
@@ -171,6 +173,29 @@ class RowReader:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _each_distinct(convert: Callable[[Any], Any], values: Sequence[Any], missing: Any) -> list:
+    """`convert` of each value (`missing` for None), called once per distinct value.
+
+    For JSON columns, whose values repeat from row to row (genres, coverage
+    such as `[[1, 12]]`): decoding (and formatting) each distinct text once
+    per batch spares most of their cost. The converted values are shared
+    between the rows that hold the same text, so nothing may change them
+    (writers only read). Values other than text (a driver's decoded JSON)
+    are converted one by one.
+    """
+    try:
+        distinct = set(values)
+    except TypeError:
+        distinct = {0}  # not text: one by one, below
+    distinct.discard(None)
+    # Only text: keys of other kinds may be equal across kinds (1 == 1.0 == True).
+    if set(map(type, distinct)) - {str}:
+        return [missing if value is None else convert(value) for value in values]
+    converted = {value: convert(value) for value in distinct}
+    converted[None] = missing
+    return [converted[value] for value in values]
 
 
 def _composed(form: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Callable[[Any], Any]:

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports.fields import resolve_fields
-from exports.rows import RowReader, _json_value, columns
+from exports.rows import RowReader, _each_distinct, _json_value, columns
 from exports.stored_datetimes import (
     column_text,
     iso_seconds,
@@ -201,3 +201,24 @@ def test_uuid_columns_read_as_the_uuids_text():
 
     assert text(row(value.hex)) == str(value)  # what SQLite stores
     assert text(row(value.hex.upper())) == str(value)  # other text: Django's converter
+
+
+@pytest.mark.django_db
+def test_a_json_column_decodes_each_distinct_text_once_per_batch():
+    field = next(
+        f for f in resolve_fields("series", None, is_admin=False).series if f.key == "genres"
+    )
+    reader = RowReader(Series.objects.all(), [field])
+    slot = reader.slot("genres")
+    stored = ['["Action", "Drama"]', None, '["Action", "Drama"]', "[]", "not JSON"]
+    batch = [
+        tuple(value if index == slot else None for index in range(slot + 1)) for value in stored
+    ]
+    genres = reader.values(field, missing="-")(columns(batch))
+    assert genres == [["Action", "Drama"], "-", ["Action", "Drama"], [], "not JSON"]
+    assert genres[0] is genres[2]  # one decode for both rows
+
+
+def test_values_other_than_text_are_converted_one_by_one():
+    assert _each_distinct(len, [[1], None, [1, 2]], "-") == [1, "-", 2]
+    assert _each_distinct(str, [1, 1.0, True], "-") == ["1", "1.0", "True"]
