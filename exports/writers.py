@@ -1,10 +1,12 @@
 """Streaming writers: JSON, CSV and Markdown, a batch of rows at a time.
 
-A writer is handed batches of row tuples as the database yields them and
-reads each field through its getter (`exports.rows`); each batch goes to the
-open text stream in one write, so memory does not grow with the catalog.
-Per field, the writer composes the getter with its kind's formatting once per
-export, so a row costs one call per column.
+A writer is handed each batch as columns (`exports.rows.columns`) as the
+database yields them, and makes each field's cells a column at a time
+(`RowReader.values`, composed with the kind's formatting once per export;
+some kinds a whole column in one pass). A row is then one `%` of a template
+built once per export (JSON, Markdown) or one CSV record, and each batch
+goes to the open text stream in one write, so memory does not grow with
+the catalog.
 Each format decides how a field's value kind looks: JSON keeps structure
 (lists, `{start, end}` spans, null), CSV joins lists with `; ` and follows
 RFC 4180, Markdown is for people (one section per series, tables escaped).
@@ -272,10 +274,6 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 LIST_SEPARATOR = "; "
 
 
-def _defuse(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
 def _csv_number(value: Any) -> str:
     """`str(plain_number(value))`, in one call for a float."""
     if value.__class__ is float:
@@ -283,14 +281,13 @@ def _csv_number(value: Any) -> str:
     return str(plain_number(value))
 
 
-# Each kind's CSV cell for a value that is not None (spans: `_CSV_COLUMNS`); kinds
-# not listed are written as read (the csv module writes None as an empty cell, numbers with `str`).
+# Each kind's CSV cell for a value that is not None (text, text lists and spans:
+# `_CSV_COLUMNS`); kinds not listed are written as read (the csv module writes
+# None as an empty cell, numbers with `str`).
 _CSV_CELLS: dict[ValueKind, Callable[[Any], str]] = {
-    K.TEXT: _defuse,
     K.NUMBER: _csv_number,
     K.DATETIME: iso_timestamp,
     K.BOOLEAN: lambda value: "true" if value else "false",
-    K.TEXT_LIST: lambda value: _defuse(LIST_SEPARATOR.join(value)),
 }
 
 
@@ -314,8 +311,25 @@ def _csv_spans(values: Sequence[Any]) -> list[str | None]:
     return [None if value is None else next(texts) for value in values]
 
 
+def _csv_texts(values: Sequence[Any]) -> list[Any]:
+    """A text column's cells: a leading apostrophe before a formula trigger; none left empty."""
+    return [
+        "'" + value if value is not None and value.startswith(FORMULA_TRIGGERS) else value
+        for value in values
+    ]
+
+
+def _csv_text_lists(values: Sequence[Any]) -> list[Any]:
+    """A text-list column's cells: items joined by `; `, then defused."""
+    return _csv_texts([None if value is None else LIST_SEPARATOR.join(value) for value in values])
+
+
 # Kinds whose cells are made a column at a time, from the values as read.
-_CSV_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[Any]]] = {K.SPANS: _csv_spans}
+_CSV_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[Any]]] = {
+    K.TEXT: _csv_texts,
+    K.TEXT_LIST: _csv_text_lists,
+    K.SPANS: _csv_spans,
+}
 
 
 def _csv_cells(reader: RowReader, field: ExportField) -> ColumnGetter:
