@@ -7,8 +7,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -169,7 +170,13 @@ def synced_at_of(link: CodexLink, last_sweep_at: datetime | None) -> datetime | 
 
 def series_url(codex_series_uuid) -> str:
     """Deep link to the series in Codex's web UI (never carrying URL credentials)."""
-    return f"{without_credentials(settings.TSUNDOKU.codex['base_url'])}/series/{codex_series_uuid}"
+    return series_urls()(codex_series_uuid)
+
+
+def series_urls() -> Callable[[Any], str]:
+    """`series_url` with the base URL read once: for many links at a time (exports)."""
+    base = without_credentials(settings.TSUNDOKU.codex["base_url"])
+    return lambda codex_series_uuid: f"{base}/series/{codex_series_uuid}"
 
 
 def link_of(series) -> CodexLink | None:

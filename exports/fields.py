@@ -82,13 +82,16 @@ EXTERNAL_IDS = "external_ids"
 def _series_path_template() -> str:
     # `reverse` costs more than the rest of a row; the URL conf does not change.
     placeholder = 987654321
-    return reverse("feed:detail", args=[placeholder]).replace(str(placeholder), "{pk}")
+    path = reverse("feed:detail", args=[placeholder])
+    return path.replace("%", "%%").replace(str(placeholder), "%s")
 
 
 def _series_url() -> Callable[[int], str]:
     """The series page from its id; absolute when `server.public_url` is set."""
-    template = settings.TSUNDOKU.server["public_url"].rstrip("/") + _series_path_template()
-    return lambda series_id: template.format(pk=series_id)
+    # A `%` template: one C call per row, where `str.format` with a keyword cost more.
+    base = settings.TSUNDOKU.server["public_url"].rstrip("/").replace("%", "%%")
+    template = base + _series_path_template()
+    return lambda series_id: template % series_id
 
 
 def _is_linked() -> Callable[[int | None], bool]:
@@ -96,7 +99,8 @@ def _is_linked() -> Callable[[int | None], bool]:
 
 
 def _codex_url() -> Callable[[Any], str | None]:
-    return lambda uuid: overlay.series_url(uuid) if uuid is not None else None
+    series_url = overlay.series_urls()
+    return lambda uuid: series_url(uuid) if uuid is not None else None
 
 
 def _series_field(key, label, group, kind, source="id", **options) -> ExportField:

@@ -11,7 +11,7 @@ on the batch size, not on the size of the catalog.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TextIO
@@ -23,7 +23,7 @@ from django.utils import timezone
 from exports import fields as catalog
 from exports.fields import EXTERNAL_IDS, FieldSelection
 from exports.models import ExportFormat, ExportType
-from exports.rows import Row, RowReader
+from exports.rows import Columns, Row, RowReader, columns
 from exports.writers import WRITERS, ExportHeader, ExportWriter
 from feed.models import ExternalId, Release, Resolution
 from feed.queries import SORTS, SeriesFilters, parse_filters, series_queryset
@@ -160,35 +160,41 @@ def _releases_in_scope(spec: ExportSpec) -> QuerySet[Release]:
     return _exported_releases().filter(series__in=scope).order_by(*series_order, *_release_order())
 
 
-SeriesBatch = tuple[list[Row], dict[int, list[Row]] | None]
+SeriesBatch = tuple[Columns, dict[int, list[Row]] | None]
 
 
 def series_batches(rows: ExportRows) -> Iterator[SeriesBatch]:
     """The series in scope a batch at a time, in the feed's order; for `both`, their releases.
 
-    Related rows (external ids, releases) are fetched with one query per
-    batch and joined in Python: a related value goes in its slot at the end
-    of the series' row, releases come as {series id: rows, newest first}.
+    A batch comes as columns (`exports.rows.columns`), which the writers
+    read. Related rows (external ids, releases) are fetched with one query per
+    batch and joined in Python: a related value is a column after the
+    series' own (its `related_slot`), releases come as {series id: rows,
+    newest first}.
     """
     reader = rows.series
-    series_id = reader.column("id")
+    id_slot = reader.slot("id")
     with_external_ids = EXTERNAL_IDS in reader.related
     for batch in reader.batches(None, CHUNK_SIZE):
-        ids = [series_id(row) for row in batch]
+        values = columns(batch)
+        del batch  # one copy of the batch alive at a time, not two
+        ids = values[id_slot]
         if with_external_ids:
             refs = _external_ids_of(ids)
             # A fresh empty list per series: an empty value is `[]` in every format.
-            batch = [(*row, refs.get(series_id(row)) or []) for row in batch]
-        yield batch, None if rows.releases is None else _releases_of(rows.releases, ids)
-        del batch  # one batch alive at a time, not two
+            values.append([refs.get(series_id) or [] for series_id in ids])
+        yield values, None if rows.releases is None else _releases_of(rows.releases, ids)
+        del values
 
 
-def _external_ids_of(series_ids: list[int]) -> dict[int, list[str]]:
+def _external_ids_of(series_ids: Sequence[int]) -> dict[int, list[str]]:
     """Each series' "provider:id" strings, ordered by provider.
 
     Plain SQL rather than `filter(series_id__in=...)`: the ORM prepares each
     of the batch's ids in Python, which cost more than the query itself; these
-    ids are the database's own integers, bound as parameters as they are.
+    ids are the database's own integers, bound as parameters as they are. The
+    database joins "provider:id" (`||` on SQLite and PostgreSQL alike), so
+    Python only groups the strings.
     """
     meta = ExternalId._meta
     connection = connections[router.db_for_read(ExternalId)]
@@ -200,16 +206,16 @@ def _external_ids_of(series_ids: list[int]) -> dict[int, list[str]]:
     refs: dict[int, list[str]] = defaultdict(list)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {series}, {provider}, {external_id} FROM {quote(meta.db_table)} "
+            f"SELECT {series}, {provider} || ':' || {external_id} FROM {quote(meta.db_table)} "
             f"WHERE {series} IN ({placeholders}) ORDER BY {series}, {provider}",
             series_ids,
         )
-        for series_id, provider_name, value in cursor.fetchall():
-            refs[series_id].append(f"{provider_name}:{value}")
+        for series_id, ref in cursor.fetchall():
+            refs[series_id].append(ref)
     return refs
 
 
-def _releases_of(reader: RowReader, series_ids: list[int]) -> dict[int, list[Row]]:
+def _releases_of(reader: RowReader, series_ids: Sequence[int]) -> dict[int, list[Row]]:
     """The exported releases of each series in the batch, newest first."""
     series_id = reader.column("series_id")
     releases: dict[int, list[Row]] = defaultdict(list)
@@ -254,9 +260,9 @@ def _write_batches(spec: ExportSpec, rows: ExportRows, writer: ExportWriter) -> 
     """Write each batch of rows in scope, yielding how many rows each batch wrote."""
     if spec.export_type == ExportType.RELEASES:
         for batch in rows.releases.batches(None, CHUNK_SIZE):
-            writer.write_releases(batch)
+            writer.write_releases(columns(batch))
             yield len(batch)
         return
-    for batch, releases in series_batches(rows):
-        writer.write_series(batch, releases)
-        yield len(batch) + (sum(map(len, releases.values())) if releases is not None else 0)
+    for values, releases in series_batches(rows):
+        writer.write_series(values, releases)
+        yield len(values[0]) + (sum(map(len, releases.values())) if releases is not None else 0)

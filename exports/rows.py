@@ -5,23 +5,23 @@ does (issue 12's profile: `Model.__init__`, every column's converter, the
 JSON of `tags` and other columns no export shows). So an export asks the
 database for the columns its fields name (`ExportField.source`), in one
 `values_list` query, and reads the raw rows a batch at a time straight from
-the cursor. Each field gets a getter: a row tuple in, the field's value out,
-with the database's own converters (the same Django applies, so a datetime is
-aware and a JSON column decoded whatever the backend) applied to that column
-only.
+the cursor. Each field gets a column getter: a batch's columns in, the
+field's value per row out, with the database's own converters (the same
+Django applies, so a datetime is aware and a JSON column decoded whatever
+the backend) applied to that column only.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from json.scanner import make_scanner
 from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import JSONField, QuerySet
+from django.db.models import JSONField, QuerySet, UUIDField
 from django.db.models.sql.constants import MULTI
 
 from exports import stored_datetimes
@@ -29,10 +29,14 @@ from exports.fields import ExportField
 
 Row = tuple
 Getter = Callable[[Row], Any]
+# A batch as columns (`columns(batch)`): each a sequence with one value per row.
+Columns = list[Sequence[Any]]
+# A batch's columns → one value per row.
+ColumnGetter = Callable[[Columns], Sequence[Any]]
 
 
 class RowReader:
-    """How to read one entity's rows: which columns, in which slot, and each field's cell.
+    """How to read one entity's rows: which columns, in which slot, and each field's values.
 
     Columns come in the order of `sources` (the `extra` ones the pipeline or a
     writer needs, then each field's, without repeats); related values the
@@ -76,6 +80,10 @@ class RowReader:
         """The getter of one of the `sources` (e.g. the release's series, for grouping)."""
         return self._columns[source]
 
+    def slot(self, source: str) -> int:
+        """Where one of the `sources` is in a row (and in a batch's columns)."""
+        return self.sources.index(source)
+
     def related_slot(self, related: str) -> int:
         return len(self.sources) + self.related.index(related)
 
@@ -84,59 +92,76 @@ class RowReader:
         values = self.columns_of(self.queryset if queryset is None else queryset)
         compiler = values.query.get_compiler(using=values.db)
         # What `QuerySet.iterator()` does (a server-side cursor where the
-        # backend has one), minus the per-row converter loop: `cell` converts
-        # each value as a writer reads it.
+        # backend has one), minus the per-row converter loop: `values` converts
+        # each column as a writer reads it.
         chunked = not connections[values.db].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
         yield from compiler.execute_sql(MULTI, chunked_fetch=chunked, chunk_size=size)
 
-    def cell(
+    def values(
         self,
         field: ExportField,
         form: Callable[[Any], Any] | None = None,
         missing: Any = None,
         stored_text: Callable[[Any], str] | None = None,
-    ) -> Getter:
-        """row → `form` of the field's value, or `missing` when it is None, as one function.
+    ) -> ColumnGetter:
+        """A batch's columns → `form` of the field's value per row, `missing` where it is None.
 
-        The column's converters, the field's `derive` and the writer's `form`
-        are composed here once per export, so a value costs one call where
-        the layers would cost one each. `stored_text`, for a datetime column,
+        Column-wise, so a writer pays one comprehension per field and batch
+        instead of a chain of calls per cell (issue 12's round-4 profile: the
+        per-cell layers and a dict per row were half of a JSON export). The
+        column's converters, the field's `derive` and the writer's `form` are
+        composed here once per export. `stored_text`, for a datetime column,
         is `form`'s text made straight from SQLite's stored naive UTC
         (`exports.stored_datetimes`); other values still take the converter.
         """
         if field.related:
-            slot = itemgetter(self.related_slot(field.related))  # never None: a list
-            return slot if form is None else lambda row: form(slot(row))
-        if form is None and missing is None:
-            if field.derive is None:
-                return self._columns[field.source]
-            derive, column = field.derive(), self._columns[field.source]
-            return lambda row: derive(column(row))
-        form = form or _same
+            slot = self.related_slot(field.related)  # never None: a list
+            if form is None:
+                return itemgetter(slot)
+            return lambda columns: list(map(form, columns[slot]))
         if field.derive is not None:
-            derive, column = field.derive(), self._columns[field.source]
-
-            def derived(row: Row) -> Any:
-                value = derive(column(row))
-                return missing if value is None else form(value)
-
-            return derived
+            derive, source = field.derive(), self._column_values(self.sources.index(field.source))
+            if form is None and missing is None:
+                return lambda columns: list(map(derive, source(columns)))
+            form = form or _same
+            return lambda columns: [
+                missing if (value := derive(raw)) is None else form(value)
+                for raw in source(columns)
+            ]
         index = self.sources.index(field.source)
         conversion = self._converters.get(index)
         if conversion is None:
-            return lambda row: missing if (value := row[index]) is None else form(value)
+            if form is None and missing is None:
+                return itemgetter(index)
+            form = form or _same
+            return lambda columns: [
+                missing if value is None else form(value) for value in columns[index]
+            ]
         # A converter turns None into None: only other values need it.
         convert = _converter(conversion, self._connection)
+        if form is not None:
+            convert = _composed(form, convert)
         if (
             stored_text is not None
             and self._stores_utc_text
             and stored_datetimes.is_datetime_column(conversion[1])
         ):
-            text = stored_datetimes.with_stored_text(
-                stored_text, lambda value: form(convert(value))
-            )
-            return lambda row: missing if (value := row[index]) is None else text(value)
-        return lambda row: missing if (value := row[index]) is None else form(convert(value))
+            texts = stored_datetimes.column_text(stored_text, convert, missing)
+            return lambda columns: texts(columns[index])
+        if _is_plain_json(*conversion):
+            return lambda columns: _each_distinct(convert, columns[index], missing)
+        return lambda columns: [
+            missing if value is None else convert(value) for value in columns[index]
+        ]
+
+    def _column_values(self, index: int) -> ColumnGetter:
+        conversion = self._converters.get(index)
+        if conversion is None:
+            return itemgetter(index)
+        convert = _converter(conversion, self._connection)
+        return lambda columns: [
+            None if value is None else convert(value) for value in columns[index]
+        ]
 
     def _column(self, index: int) -> Getter:
         conversion = self._converters.get(index)
@@ -148,6 +173,38 @@ class RowReader:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _each_distinct(convert: Callable[[Any], Any], values: Sequence[Any], missing: Any) -> list:
+    """`convert` of each value (`missing` for None), called once per distinct value.
+
+    For JSON columns, whose values repeat from row to row (genres, coverage
+    such as `[[1, 12]]`): decoding (and formatting) each distinct text once
+    per batch spares most of their cost. The converted values are shared
+    between the rows that hold the same text, so nothing may change them
+    (writers only read). Values other than text (a driver's decoded JSON)
+    are converted one by one.
+    """
+    try:
+        distinct = set(values)
+    except TypeError:
+        distinct = {0}  # not text: one by one, below
+    distinct.discard(None)
+    # Only text: keys of other kinds may be equal across kinds (1 == 1.0 == True).
+    if set(map(type, distinct)) - {str}:
+        return [missing if value is None else convert(value) for value in values]
+    converted = {value: convert(value) for value in distinct}
+    converted[None] = missing
+    return [converted[value] for value in values]
+
+
+def _composed(form: Callable[[Any], Any], convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    return lambda value: form(convert(value))
+
+
+def columns(batch: Sequence[Row]) -> Columns:
+    """A batch's rows as columns, in the rows' slots: what `RowReader.values` reads."""
+    return list(zip(*batch, strict=True))
 
 
 def _select(values: QuerySet) -> list[Any]:
@@ -167,10 +224,21 @@ def _converters(values: QuerySet) -> dict[int, tuple[list[Callable], Any]]:
 
 
 def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Callable[[Any], Any]:
-    """One column's converters (what Django applies to it) as a function of the value."""
+    """One column's converters (what Django applies to it) as a function of the value.
+
+    A UUID column gives the UUID's text (`_uuid_text`) rather than a `UUID`.
+    """
     functions, expression = conversion
     if _is_plain_json(functions, expression):
         return _json_value(functions[0], expression, connection)
+    if isinstance(getattr(expression, "output_field", None), UUIDField):
+        return _uuid_text(_converter_of(functions, expression, connection))
+    return _converter_of(functions, expression, connection)
+
+
+def _converter_of(
+    functions: list[Callable], expression: Any, connection: Any
+) -> Callable[[Any], Any]:
     if len(functions) == 1:
         (convert,) = functions
         return lambda value: convert(value, expression, connection)
@@ -181,6 +249,27 @@ def _converter(conversion: tuple[list[Callable], Any], connection: Any) -> Calla
         return value
 
     return converted
+
+
+_HEX_DIGITS = "0123456789abcdef"
+
+
+def _uuid_text(convert: Callable[[Any], Any]) -> Callable[[Any], str]:
+    """A UUID column's value as its canonical text ("1b4e28ba-2fa1-…"), which is all exports show.
+
+    SQLite stores a UUID as its 32 lowercase hex digits (`UUID.hex`): those
+    are dashed directly, where Django's converter builds a `UUID` per value
+    (a tenth of a CSV export in round 4 of issue 12's profile) only for the
+    export to turn it back into text. Any other value (a native UUID,
+    other text) takes the converter, then `str`.
+    """
+
+    def text(value: Any) -> str:
+        if value.__class__ is str and len(value) == 32 and not value.strip(_HEX_DIGITS):
+            return f"{value[:8]}-{value[8:12]}-{value[12:16]}-{value[16:20]}-{value[20:]}"
+        return str(convert(value))
+
+    return text
 
 
 def _is_plain_json(functions: list[Callable], expression: Any) -> bool:

@@ -9,6 +9,7 @@ same text for any datetime the SQLite backend can store.
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -17,8 +18,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from exports.fields import resolve_fields
-from exports.rows import RowReader, _json_value
-from exports.stored_datetimes import iso_seconds, stores_utc_text, utc_minutes, with_stored_text
+from exports.rows import RowReader, _each_distinct, _json_value, columns
+from exports.stored_datetimes import (
+    column_text,
+    iso_seconds,
+    stores_utc_text,
+    utc_minutes,
+    with_stored_text,
+)
 from exports.writers import _utc_minutes, iso_timestamp
 from feed.models import Series
 
@@ -76,22 +83,51 @@ def test_other_values_take_the_general_path(odd):
 
 
 @pytest.mark.django_db
-def test_a_datetime_cell_reads_stored_text_without_the_converter():
+def test_a_datetime_column_reads_stored_text_without_the_converter():
     assert stores_utc_text(connection)  # the test database is SQLite in UTC
     field = next(
         f for f in resolve_fields("series", None, is_admin=False).series if f.key == "updatedAt"
     )
     reader = RowReader(Series.objects.all(), [field])
-    row = [None] * len(reader.sources)
-    row[reader.sources.index("updated_at")] = "2024-05-01 08:00:00.5"
-    cell = reader.cell(field, _refuse, stored_text=iso_seconds)
-    assert cell(tuple(row)) == "2024-05-01T08:00:00Z"
-    row[reader.sources.index("updated_at")] = datetime(2024, 5, 1, 8, 0, 0, 500000)
-    assert cell(tuple(row)) == "2024-05-01T08:00:00Z"
-    row[reader.sources.index("updated_at")] = "2024-05-01 08:00:00+09:00"
-    assert reader.cell(field, iso_timestamp, stored_text=iso_seconds)(tuple(row)) == (
-        "2024-04-30T23:00:00Z"
-    )
+
+    def column(*values):
+        """A batch's columns with `values` as its `updated_at`."""
+        batch = [[None] * len(reader.sources) for _ in values]
+        for row, value in zip(batch, values, strict=True):
+            row[reader.sources.index("updated_at")] = value
+        return columns([tuple(row) for row in batch])
+
+    texts = reader.values(field, _refuse, missing="-", stored_text=iso_seconds)
+    stored = ["2024-05-01 08:00:00.5", None, "2024-05-02 09:00:00"]
+    assert texts(column(*stored)) == ["2024-05-01T08:00:00Z", "-", "2024-05-02T09:00:00Z"]
+    assert texts(column(datetime(2024, 5, 1, 8, 0, 0, 500000))) == ["2024-05-01T08:00:00Z"]
+    # One odd value sends the column value by value: the others still skip the converter.
+    general = reader.values(field, iso_timestamp, stored_text=iso_seconds)
+    assert general(column("2024-05-01 08:00:00", "2024-05-01 08:00:00+09:00")) == [
+        "2024-05-01T08:00:00Z",
+        "2024-04-30T23:00:00Z",
+    ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["2024-05-01 08:00:00\n2024-05-01 08:00:00"],  # a newline inside a value
+        ["2024-05-01 08:00:00", "2024-05-01 08:00"],
+        ["2024-05-01 08:00:00", datetime(2024, 5, 1, 8, tzinfo=UTC)],
+    ],
+)
+def test_a_column_with_any_odd_value_is_checked_value_by_value(values):
+    texts = column_text(iso_seconds, lambda value: ("general", value), missing=None)
+    one_by_one = with_stored_text(iso_seconds, lambda value: ("general", value))
+    assert texts(values) == [one_by_one(value) for value in values]
+    assert texts(values)[-1] == ("general", values[-1])
+
+
+@given(st.lists(st.none() | aware_datetimes.map(connection.ops.adapt_datetimefield_value)))
+def test_a_stored_column_gives_each_values_text(stored):
+    texts = column_text(iso_seconds, _refuse, missing="-")
+    assert texts(stored) == ["-" if value is None else iso_seconds(value) for value in stored]
 
 
 def _fetched_updated_at(monkeypatch, *, stored_text: bool):
@@ -147,3 +183,42 @@ def test_json_text_the_scanner_does_not_take_alone_decodes_as_django_does(text):
     expression = field.get_col(Series._meta.db_table)
     convert = _json_value(field.from_db_value, expression, connection)
     assert repr(convert(text)) == repr(field.from_db_value(text, expression, connection))
+
+
+@pytest.mark.django_db
+def test_uuid_columns_read_as_the_uuids_text():
+    """On SQLite; PostgreSQL's driver gives `UUID`s, with no converter, as before."""
+    field = next(
+        f for f in resolve_fields("series", None, is_admin=True).series if f.key == "codexUrl"
+    )
+    reader = RowReader(Series.objects.all(), [field])
+    value = uuid.UUID("1b4e28ba-2fa1-11d2-883f-0016d3cca427")
+    text = reader.column("codex_link__codex_series_uuid")
+    slot = reader.sources.index("codex_link__codex_series_uuid")
+
+    def row(stored):
+        return tuple(stored if index == slot else None for index in range(len(reader.sources)))
+
+    assert text(row(value.hex)) == str(value)  # what SQLite stores
+    assert text(row(value.hex.upper())) == str(value)  # other text: Django's converter
+
+
+@pytest.mark.django_db
+def test_a_json_column_decodes_each_distinct_text_once_per_batch():
+    field = next(
+        f for f in resolve_fields("series", None, is_admin=False).series if f.key == "genres"
+    )
+    reader = RowReader(Series.objects.all(), [field])
+    slot = reader.slot("genres")
+    stored = ['["Action", "Drama"]', None, '["Action", "Drama"]', "[]", "not JSON"]
+    batch = [
+        tuple(value if index == slot else None for index in range(slot + 1)) for value in stored
+    ]
+    genres = reader.values(field, missing="-")(columns(batch))
+    assert genres == [["Action", "Drama"], "-", ["Action", "Drama"], [], "not JSON"]
+    assert genres[0] is genres[2]  # one decode for both rows
+
+
+def test_values_other_than_text_are_converted_one_by_one():
+    assert _each_distinct(len, [[1], None, [1, 2]], "-") == [1, "-", 2]
+    assert _each_distinct(str, [1, 1.0, True], "-") == ["1", "1.0", "True"]

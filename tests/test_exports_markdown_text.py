@@ -12,7 +12,14 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exports.writers import markdown_inline
+from exports.writers import (
+    EMPTY,
+    _markdown_url,
+    _markdown_urls,
+    markdown_inline,
+    markdown_inline_each,
+    markdown_paragraphs_each,
+)
 
 SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 WHITESPACE = re.compile(r"\s+")
@@ -37,8 +44,48 @@ def test_escaping_follows_the_rule_on_any_text(text):
     assert markdown_inline(text) == markdown_inline_by_the_rule(text)
 
 
+@given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + "\\`*_[]<>|~#-=1.a漫")) | st.text()))
+def test_a_column_escaped_at_once_is_each_text_escaped(texts):
+    assert markdown_inline_each(texts) == [markdown_inline(text) for text in texts]
+
+
 def test_escaping_examples():
     assert (
         markdown_inline("  Title |\n with <b>*bold*</b>  ")
         == "Title \\| with \\<b\\>\\*bold\\*\\</b\\>"
     )
+
+
+BLOCK_START = re.compile(r"^(#|[-+=]|\d+[.)])")
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def markdown_paragraphs_one_by_one(text: str) -> str:
+    """The paragraph rule for one text: split at blank lines, each made inline, starts escaped."""
+    paragraphs = []
+    for paragraph in PARAGRAPH_BREAK.split(text.strip()):
+        line = markdown_inline(paragraph)
+        if line:
+            paragraphs.append(BLOCK_START.sub(r"\\\1", line))
+    return "\n\n".join(paragraphs)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + "\\`*_[]<>|~#-=+1.)a漫")) | st.text()))
+def test_paragraphs_escaped_a_column_at_a_time_follow_the_rule(texts):
+    assert markdown_paragraphs_each(texts) == [markdown_paragraphs_one_by_one(t) for t in texts]
+
+
+def test_paragraph_examples():
+    assert markdown_paragraphs_each(["# Not a heading\n\n\n1. not a list *here*", "", "  \n "]) == [
+        "\\# Not a heading\n\n\\1. not a list \\*here\\*",
+        "",
+        "",
+    ]
+
+
+URL_LIKE = st.text(alphabet=st.sampled_from("htps:/.example<> \t\u3000a1%")) | st.none()
+
+
+@given(st.lists(URL_LIKE))
+def test_a_url_column_checked_at_once_gives_each_urls_cell(urls):
+    assert _markdown_urls(urls) == [_markdown_url(url) if url else EMPTY for url in urls]
