@@ -81,7 +81,7 @@ serve: venv
 # The non-browser suite against PostgreSQL (TSUNDOKU_TEST_DATABASE_URL, e.g. as .ci/run sets it).
 test-postgres: venv
 	@test -n "$$TSUNDOKU_TEST_DATABASE_URL" || { echo "set TSUNDOKU_TEST_DATABASE_URL=postgres://…"; exit 2; }
-	$(PY) -m pytest -n 2 -q -m "not browser"
+	$(PY) -m pytest -n 2 -q -m "not browser" --expect-database=postgresql
 
 bench: venv
 	$(PY) -m benchmarks

@@ -50,8 +50,12 @@ def sort_title_for(canonical_title: str) -> str:
 
 
 def query_words(query: str) -> list[str]:
-    """The folded words of a query that a series' titles must all contain."""
-    return fold_text(query).split()[:MAX_WORDS]
+    """The folded words of a query that a series' titles must all contain.
+
+    NUL separates words: no title holds one, and PostgreSQL refuses the
+    character in any text it is sent (SQLite's LIKE ends a pattern there).
+    """
+    return fold_text(query.replace("\x00", " ")).split()[:MAX_WORDS]
 
 
 def filter_by_query(queryset: QuerySet, query: str) -> QuerySet:

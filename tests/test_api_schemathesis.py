@@ -16,6 +16,8 @@ import pytest
 import responses
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
@@ -59,6 +61,23 @@ def _validity_beyond_the_schema(case) -> bool:
     if label == "POST /api/v1/exports":
         return isinstance(case.body, dict) and "fields" in case.body
     return False
+
+
+@pytest.fixture(autouse=True)
+def connection_kept_open_across_requests():
+    """Keep the test's database connection open between the calls of one case.
+
+    A WSGI app closes the connection when a request starts and finishes
+    (Django's `close_old_connections`). Django's own test client stops that
+    for the test's transaction; calling the app directly, so must we. On SQLite's
+    in-memory test database the close does nothing, which hid it; on
+    PostgreSQL it ended the test's transaction and every later call failed.
+    """
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -15,6 +15,10 @@ from django.db.models import CharField, Field, IntegerField, Model, TextField
 # psycopg sends at most 65,535 parameters with one statement (a 16-bit count
 # in PostgreSQL's protocol); Django leaves `max_query_params` unset there.
 POSTGRESQL_MAX_PARAMS = 65_535
+# The largest id a row can have: ids are 64-bit integers on SQLite and
+# PostgreSQL alike. Input past it is refused as a 400 before it reaches the
+# database, where PostgreSQL would fail the statement (and the transaction).
+MAX_DATABASE_ID = 2**63 - 1
 
 
 def update_rows(objects: Sequence[Model], field_names: Sequence[str]) -> None:

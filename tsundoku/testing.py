@@ -33,8 +33,12 @@ os.environ["TSUNDOKU_CONFIG"] = str(
 os.environ["TSUNDOKU_ENV_FILE"] = os.devnull
 os.environ["TSUNDOKU_STORAGE__DATA_DIR"] = tempfile.mkdtemp(prefix="tsundoku-test-")
 if _test_database_url:
-    # `make test-postgres` runs the same suite against PostgreSQL.
+    # `make test-postgres` runs the same suite against PostgreSQL. The variable
+    # is put back because xdist's workers import this module again from the
+    # environment set here: without it they would drop DATABASE_URL and run
+    # on SQLite while the run says PostgreSQL.
     os.environ["DATABASE_URL"] = _test_database_url
+    os.environ["TSUNDOKU_TEST_DATABASE_URL"] = _test_database_url
 if _require_browser:
     os.environ["TSUNDOKU_REQUIRE_BROWSER"] = _require_browser
 
@@ -48,6 +52,16 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "tsundoku"
 # MD5 is worthless for real passwords and exactly right for tests: every
 # `create_user` and login would otherwise spend ~0.1 s in PBKDF2.
 FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Named on the command line, not in the environment this module rewrites,
+    # so every xdist worker sees it as given (tests/test_test_database.py).
+    parser.addoption(
+        "--expect-database",
+        choices=("sqlite", "postgresql"),
+        help="fail unless the suite's connection is this database (make test-postgres)",
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)

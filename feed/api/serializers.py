@@ -25,6 +25,7 @@ from feed.models import MatchMethod, Provider, Resolution, Series, SeriesKind, S
 from feed.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from feed.spans import plain_number
 from tsundoku.api.serializers import EpochSecondsField
+from tsundoku.db import MAX_DATABASE_ID
 
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 500
@@ -346,7 +347,7 @@ class ReleaseListQuerySerializer(serializers.Serializer):
         allow_blank=True,
         help_text=f"Comma-separated resolutions: {', '.join(Resolution.values)}.",
     )
-    seriesId = serializers.IntegerField(required=False, min_value=1)
+    seriesId = serializers.IntegerField(required=False, min_value=1, max_value=MAX_DATABASE_ID)
     sort = serializers.ChoiceField(
         choices=["observed", "useful"],
         default="observed",
