@@ -8,7 +8,7 @@ conflicts, which are settled deterministically and reported, never silently.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from codex_sync.client import CodexSeries
@@ -40,29 +40,38 @@ def normalize_source(source: str) -> str | None:
     return normalize_provider(token)
 
 
-# provider → normalised id → the catalog series carrying it. Nested rather
-# than keyed by (provider, id) pairs: 250k lookups a sweep then hash a string
-# each instead of building and hashing a tuple.
-CatalogIndex = dict[str, dict[str, tuple[int, ...]]]
+# provider → canonical id → the catalog series carrying it: one series id (the
+# usual case) or, where the catalog holds one id on several series, their ids
+# sorted. Nested rather than keyed by (provider, id) pairs: 250k lookups a
+# sweep then hash a string each instead of building and hashing a tuple.
+CatalogIndex = dict[str, dict[str, int | tuple[int, ...]]]
 
 
-def catalog_index(rows: Iterable[Sequence]) -> CatalogIndex:
-    """The catalog's ids as a `CatalogIndex`, from (series_id, provider, external_id) rows.
+def catalog_index(stored_ids: dict[str, dict[str, int]]) -> CatalogIndex:
+    """The catalog's ids as a `CatalogIndex`, from `{provider: {stored id: series id}}`.
 
-    Usually one series per id, but the catalog may hold one MangaUpdates id
-    in both spellings on two series; both stay candidates, so a Codex series
-    carrying that id is reported as matching many rather than silently
-    linked to whichever row the database returned last.
+    The database builds that lookup in one step (`tsundoku.db.select_lookup`),
+    so no Python loop runs over its 250k rows; only ids not stored in their
+    canonical spelling are re-keyed here, in place. Usually that is none, but
+    the catalog may hold one MangaUpdates id in both spellings on two series;
+    both stay candidates, so a Codex series carrying that id is reported as
+    matching many rather than silently linked to whichever row came last.
     """
-    index: CatalogIndex = {}
-    for series_id, provider, external_id in rows:
-        ids = index.get(provider)
-        if ids is None:
-            ids = index[provider] = {}
-        key = canonical_external_id(provider, external_id)
-        found = ids.get(key)
-        ids[key] = (series_id,) if found is None else tuple(sorted((*found, series_id)))
-    return index
+    for provider, ids in stored_ids.items():
+        respelled = [key for key in ids if canonical_external_id(provider, key) != key]
+        for key in respelled:
+            series_id = ids.pop(key)
+            canonical = canonical_external_id(provider, key)
+            found = ids.get(canonical)
+            ids[canonical] = (
+                series_id if found is None else tuple(sorted((*_series_of(found), series_id)))
+            )
+    return stored_ids
+
+
+def _series_of(found: int | tuple[int, ...]) -> tuple[int, ...]:
+    """The catalog series an index entry names (see `CatalogIndex`)."""
+    return (found,) if type(found) is int else found
 
 
 @dataclass(slots=True)  # one per Codex series at 100k scale: keep it cheap to build
@@ -105,13 +114,13 @@ def _candidates(item: CodexSeries, index: CatalogIndex) -> list[Match]:
         if provider is None:
             continue
         ids = index.get(provider)
-        series_ids = ids and ids.get(canonical_external_id(provider, ref.external_id))
-        if not series_ids:
+        series_ids = ids.get(canonical_external_id(provider, ref.external_id)) if ids else None
+        if series_ids is None:
             continue
         rank = PROVIDER_RANK[provider]
         if found is None:
             found = {}
-        for series_id in series_ids:
+        for series_id in _series_of(series_ids):
             best = found.get(series_id)
             if best is None or rank < best[0]:
                 found[series_id] = (rank, provider, ref.external_id)

@@ -67,7 +67,7 @@ from codex_sync.models import (
 )
 from codex_sync.status import refresh_link_status
 from feed.models import ExternalId
-from tsundoku.db import select_all_at_once
+from tsundoku.db import select_lookup
 from tsundoku.garbage_collection import collector_paused
 from tsundoku.logging import redact
 
@@ -235,9 +235,7 @@ class CatalogSnapshot:
 def load_catalog_snapshot() -> CatalogSnapshot:
     # Read while this process's other thread downloads pages: see select_all_at_once.
     index = catalog_index(
-        select_all_at_once(
-            ["series_id", "provider", "external_id"], f"FROM {ExternalId._meta.db_table}"
-        )
+        select_lookup("provider", "external_id", "series_id", ExternalId._meta.db_table)
     )
     manual = [
         (series_id, str(codex_uuid))

@@ -117,9 +117,9 @@ def test_a_sweep_whose_lock_was_taken_over_before_persisting_applies_nothing(
     codex.items = [codex_item(1, ("plugin:mangabaka", "1"))]
     real_catalog_index = sweep.catalog_index
 
-    def stall_then_index(rows):
+    def stall_then_index(stored_ids):
         take_the_lock_over()
-        return real_catalog_index(rows)
+        return real_catalog_index(stored_ids)
 
     monkeypatch.setattr(sweep, "catalog_index", stall_then_index)
 

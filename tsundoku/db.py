@@ -282,3 +282,30 @@ def select_all_at_once(columns: Sequence[str], rest_of_query: str, params: Seque
         (rows,) = cursor.fetchone()
     # psycopg decodes json itself; SQLite hands back the text.
     return json.loads(rows) if isinstance(rows, str) else rows
+
+
+def select_lookup(group: str, key: str, value: str, table: str) -> dict[str, dict[str, Any]]:
+    """`{group: {key: value}}` over every row of `table`, built by the database in one step.
+
+    `select_all_at_once` shaped as the lookup the caller wants: the database
+    groups the rows into nested JSON objects, and `json.loads` builds the
+    dicts in C, so no Python loop runs over the rows. Each (group, key)
+    pair must be unique (a JSON object keeps one value per key); `key`
+    must be text and `value` JSON-representable.
+    """
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT COALESCE(json_object_agg(grouped.name, grouped.lookup), '{}') FROM "
+            f"(SELECT {group} AS name, json_object_agg({key}, {value}) AS lookup "
+            f"FROM {table} GROUP BY {group}) AS grouped"
+        )
+    else:
+        sql = (
+            "SELECT json_group_object(grouped.name, json(grouped.lookup)) FROM "
+            f"(SELECT {group} AS name, json_group_object({key}, {value}) AS lookup "
+            f"FROM {table} GROUP BY {group}) AS grouped"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        (lookup,) = cursor.fetchone()
+    return json.loads(lookup) if isinstance(lookup, str) else lookup
