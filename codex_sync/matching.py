@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from codex_sync.client import CodexSeries
 from codex_sync.models import ConflictKind
-from feed.external_ids import canonical_external_id, normalize_provider
+from feed.external_ids import canonicalizer, normalize_provider
 from feed.models import Provider
 
 # Which shared id wins when one Codex series points at several catalog series:
@@ -58,12 +58,12 @@ def catalog_index(stored_ids: dict[str, dict[str, int]]) -> CatalogIndex:
     matching many rather than silently linked to whichever row came last.
     """
     for provider, ids in stored_ids.items():
-        respelled = [key for key in ids if canonical_external_id(provider, key) != key]
+        canonical = canonicalizer(provider)
+        respelled = [key for key in ids if canonical(key) != key]
         for key in respelled:
             series_id = ids.pop(key)
-            canonical = canonical_external_id(provider, key)
-            found = ids.get(canonical)
-            ids[canonical] = (
+            found = ids.get(canonical(key))
+            ids[canonical(key)] = (
                 series_id if found is None else tuple(sorted((*_series_of(found), series_id)))
             )
     return stored_ids
@@ -101,7 +101,29 @@ class MatchResult:
     manual_refresh: dict[str, CodexSeries] = field(default_factory=dict)
 
 
-def _candidates(item: CodexSeries, index: CatalogIndex) -> list[Match]:
+class _SourceTable(dict):
+    """Codex `source` string → what matching needs for it, worked out on first sight.
+
+    Each entry is (provider, rank, the catalog's ids for that provider, the
+    provider's canonicalizer), or None when the source names no provider the
+    catalog has ids for. A library spells its sources a handful of ways, so
+    250k lookups a sweep each cost one dict hit instead of normalising the
+    source and finding its provider's ids and rank again.
+    """
+
+    def __init__(self, index: CatalogIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    def __missing__(self, source: str) -> tuple | None:
+        provider = normalize_source(source)
+        ids = self._index.get(provider) if provider else None
+        entry = (provider, PROVIDER_RANK[provider], ids, canonicalizer(provider)) if ids else None
+        self[source] = entry
+        return entry
+
+
+def _candidates(item: CodexSeries, sources: _SourceTable) -> list[Match]:
     """Every catalog series this Codex series shares an id with, best first.
 
     This runs once per Codex series (100k times in a large sweep), so it keeps
@@ -110,14 +132,13 @@ def _candidates(item: CodexSeries, index: CatalogIndex) -> list[Match]:
     """
     found: dict[int, tuple[int, str, str]] | None = None  # series id → (rank, provider, id)
     for ref in item.external_ids:
-        provider = normalize_source(ref.source)
-        if provider is None:
+        source = sources[ref.source]
+        if source is None:
             continue
-        ids = index.get(provider)
-        series_ids = ids.get(canonical_external_id(provider, ref.external_id)) if ids else None
+        provider, rank, ids, canonical = source
+        series_ids = ids.get(canonical(ref.external_id))
         if series_ids is None:
             continue
-        rank = PROVIDER_RANK[provider]
         if found is None:
             found = {}
         for series_id in _series_of(series_ids):
@@ -154,7 +175,7 @@ class IndexMatcher:
         manual_series_ids: set[int] = frozenset(),
         manual_codex_uuids: set[str] = frozenset(),
     ) -> None:
-        self._index = index
+        self._sources = _SourceTable(index)
         self._manual_series_ids = manual_series_ids
         self._manual_codex_uuids = manual_codex_uuids
         self._result = MatchResult()
@@ -165,14 +186,14 @@ class IndexMatcher:
 
     def add(self, items: Iterable[CodexSeries]) -> None:
         """Match these Codex series (each listed once in the whole index)."""
-        result, index = self._result, self._index
+        result, sources = self._result, self._sources
         manual_series_ids, manual_codex_uuids = self._manual_series_ids, self._manual_codex_uuids
         claims, rivals_of = self._claims, self._rivals_of
         for item in items:
             if item.id in manual_codex_uuids:
                 result.manual_refresh[item.id] = item
                 continue
-            shared = _candidates(item, index)
+            shared = _candidates(item, sources)
             if not shared:
                 result.unmatched.append(item)
                 continue
@@ -195,7 +216,7 @@ class IndexMatcher:
 
         Call once, after the last page; the matcher lets go of the catalog index.
         """
-        self._index = {}
+        self._sources = _SourceTable({})
         result = self._result
         for series_id, chosen in self._claims.items():
             rivals = self._rivals_of.get(series_id)
