@@ -365,6 +365,19 @@ class CodexClient:
                 on_page(page)
             yield page
 
+    def iter_external_index_bodies(self) -> Iterator[tuple[ExternalIndexBody, int]]:
+        """`iter_external_index` unparsed: each page's body, with the page count page 1 announced.
+
+        For a caller that parses elsewhere (the sweep, see
+        `codex_sync.matching_process`); page 1 alone is parsed here, to learn
+        how many pages to fetch.
+        """
+        first = self.fetch_external_index(1)
+        total_pages = self.parse_external_index(first).total_pages
+        yield first, total_pages
+        for page_number in range(2, total_pages + 1):
+            yield self.fetch_external_index(page_number), total_pages
+
     def iter_full_index(
         self, on_page: Callable[[ExternalIndexPage], None] | None = None
     ) -> Iterator[ExternalIndexPage]:

@@ -175,15 +175,19 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
         cursor.execute(sql, [LinkKind.AUTO, when, when, payload, LinkKind.AUTO])
 
 
-def refresh_manual_links(codex_series: Iterable[CodexSeries], synced_at: datetime) -> int:
+CountRow = tuple  # `COUNT_COLUMNS` in order: a Codex series' UUID (see `uuid_to_db`), its counts
+
+
+def count_row(codex: CodexSeries, db_uuid: Callable[[str], str]) -> CountRow:
+    """A Codex series' counts, for the manual link with its UUID."""
+    return (db_uuid(codex.id), codex.local_max_volume, codex.local_max_chapter, codex.volumes_owned)
+
+
+def refresh_manual_links(rows: Iterable[CountRow], synced_at: datetime) -> int:
     """Copy these Codex series' counts onto the manual links with their UUIDs."""
     table = CodexLink._meta.db_table
     source = _rows_source(COUNT_COLUMNS)
-    db_uuid = uuid_to_db()
-    payload = _json_rows(
-        (db_uuid(item.id), item.local_max_volume, item.local_max_chapter, item.volumes_owned)
-        for item in codex_series
-    )
+    payload = _json_rows(rows)
     sql = (
         f"UPDATE {table} SET local_max_volume = j.local_max_volume, "
         f"local_max_chapter = j.local_max_chapter, volumes_owned = j.volumes_owned, "
@@ -195,17 +199,19 @@ def refresh_manual_links(codex_series: Iterable[CodexSeries], synced_at: datetim
         return cursor.rowcount
 
 
-def replace_unmatched(codex_series: Iterable[CodexSeries], recorded_at: datetime) -> None:
-    """Make the list of Codex series that matched nothing this sweep's, writing only changes.
+# The unmatched list as a sweep wants it stored: `UNMATCHED_COLUMNS` after the
+# UUID, by UUID (as `uuid_to_db` spells it), as JSON decodes them.
+UnmatchedRows = dict[str, list]
 
-    Their external ids are stored the way Codex spells them (`source`,
-    `externalId`, `externalUrl`), which is what the admin is shown. A
-    re-sweep of an unchanged library finds every row as stored and writes
-    nothing (rewriting ~10k rows of JSON cost a third of a second each
-    sweep); a row's `recorded_at` is when it last changed.
+
+def unmatched_rows(
+    codex_series: Iterable[CodexSeries], db_uuid: Callable[[str], str]
+) -> UnmatchedRows:
+    """These Codex series as unmatched rows, their external ids the way Codex spells them.
+
+    (`source`, `externalId`, `externalUrl`: what the admin is shown.)
     """
-    db_uuid = uuid_to_db()
-    wanted = {
+    return {
         db_uuid(item.id): [
             [
                 {
@@ -221,6 +227,15 @@ def replace_unmatched(codex_series: Iterable[CodexSeries], recorded_at: datetime
         ]
         for item in codex_series
     }
+
+
+def replace_unmatched(wanted: UnmatchedRows, recorded_at: datetime) -> None:
+    """Make the stored list of Codex series that matched nothing `wanted`, writing only changes.
+
+    A re-sweep of an unchanged library finds every row as stored and writes
+    nothing (rewriting ~10k rows of JSON cost a third of a second each
+    sweep); a row's `recorded_at` is when it last changed.
+    """
     stored = read_unmatched()
     stale = [codex_uuid for codex_uuid, row in stored.items() if wanted.get(codex_uuid) != row]
     fresh = [

@@ -1,13 +1,15 @@
-"""`tsundoku.db.select_lookup`: a table read as nested lookups, built by the database."""
+"""`tsundoku.db.select_lookup_json`: a table read as nested lookups, built by the database."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from feed.models import ExternalId
-from tsundoku.db import select_lookup
+from tsundoku.db import select_lookup_json
 
 TABLE = ExternalId._meta.db_table
 
@@ -19,7 +21,7 @@ def test_every_row_lands_under_its_group_and_key_in_one_query(make_series):
     third = make_series("Third", mal="30", anilist=" 11 ")
 
     with CaptureQueriesContext(connection) as queries:
-        lookup = select_lookup("provider", "external_id", "series_id", TABLE)
+        lookup = json.loads(select_lookup_json("provider", "external_id", "series_id", TABLE))
 
     assert lookup == {
         "mangabaka": {"1": first.pk, "2": second.pk},
@@ -31,4 +33,4 @@ def test_every_row_lands_under_its_group_and_key_in_one_query(make_series):
 
 @pytest.mark.django_db
 def test_an_empty_table_is_an_empty_lookup():
-    assert select_lookup("provider", "external_id", "series_id", TABLE) == {}
+    assert json.loads(select_lookup_json("provider", "external_id", "series_id", TABLE)) == {}

@@ -284,18 +284,20 @@ def select_all_at_once(columns: Sequence[str], rest_of_query: str, params: Seque
     return json.loads(rows) if isinstance(rows, str) else rows
 
 
-def select_lookup(group: str, key: str, value: str, table: str) -> dict[str, dict[str, Any]]:
-    """`{group: {key: value}}` over every row of `table`, built by the database in one step.
+def select_lookup_json(group: str, key: str, value: str, table: str) -> str:
+    """`{group: {key: value}}` over every row of `table` as JSON text, built by the database.
 
     `select_all_at_once` shaped as the lookup the caller wants: the database
-    groups the rows into nested JSON objects, and `json.loads` builds the
-    dicts in C, so no Python loop runs over the rows. Each (group, key)
-    pair must be unique (a JSON object keeps one value per key); `key`
-    must be text and `value` JSON-representable.
+    groups the rows into nested JSON objects in one step (the GIL released
+    throughout), and `json.loads` of the text builds the dicts in C, so no
+    Python loop runs over the rows. Text rather than decoded, so it can go
+    to another process as it is. Each (group, key) pair must be unique (a
+    JSON object keeps one value per key); `key` must be text and `value`
+    JSON-representable.
     """
     if connection.vendor == "postgresql":
         sql = (
-            "SELECT COALESCE(json_object_agg(grouped.name, grouped.lookup), '{}') FROM "
+            "SELECT COALESCE(json_object_agg(grouped.name, grouped.lookup), '{}')::text FROM "
             f"(SELECT {group} AS name, json_object_agg({key}, {value}) AS lookup "
             f"FROM {table} GROUP BY {group}) AS grouped"
         )
@@ -308,4 +310,4 @@ def select_lookup(group: str, key: str, value: str, table: str) -> dict[str, dic
     with connection.cursor() as cursor:
         cursor.execute(sql)
         (lookup,) = cursor.fetchone()
-    return json.loads(lookup) if isinstance(lookup, str) else lookup
+    return lookup
