@@ -24,12 +24,19 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from codex_sync import link_store
-from codex_sync.client import CodexClient, CodexError, ExternalIndexBody, FullIndexGuard
+from codex_sync.client import (
+    CodexClient,
+    CodexError,
+    CodexSeries,
+    ExternalIndexBody,
+    FullIndexGuard,
+)
 from codex_sync.matching import Conflict, IndexMatcher, catalog_index
 from tsundoku.logging import redact
 
@@ -64,10 +71,12 @@ class Matched:
 class MatchingProcess:
     """A forked process matching the index pages it is sent; use as a context manager.
 
-    `send_catalog` first (the catalog's ids, `select_lookup_json`'s text, and
-    the manual links), then `send_pages` as they arrive, then `result()`.
-    A failure in the process (a page that is not JSON, an incomplete index)
-    is raised by `failure_so_far` or `result`, in this process.
+    `send_pages` as they arrive (from the download's thread: the process
+    parses them at once) and `send_catalog` (the catalog's ids as
+    `select_lookup_json`'s text, and the manual links) as soon as it has
+    been read; then `result()`. A failure in the process (a page that is
+    not JSON, an incomplete index) is raised by `failure_so_far` or
+    `result`, in this process.
     """
 
     def __init__(self, client: CodexClient, db_uuid: Callable[[str], str]) -> None:
@@ -81,6 +90,7 @@ class MatchingProcess:
         )
         self._child_end = child_end
         self._early_failure: BaseException | None = None
+        self._sending = threading.Lock()  # two threads send: the download's and the sweep's
 
     def __enter__(self) -> MatchingProcess:
         self._process.start()
@@ -121,7 +131,8 @@ class MatchingProcess:
 
     def _send(self, message: tuple) -> None:
         try:
-            self._connection.send(message)
+            with self._sending:
+                self._connection.send(message)
         except (BrokenPipeError, ConnectionResetError):
             self.failure_so_far()  # it failed and left: say why, if it could
             raise MatchingProcessLost() from None
@@ -157,20 +168,33 @@ def _serve(connection, parent_end, client: CodexClient, db_uuid: Callable[[str],
 
 
 def _match(connection, client: CodexClient, db_uuid: Callable[[str], str]) -> Matched:
-    _kind, catalog_json, manual = connection.recv()
-    matcher = IndexMatcher(
-        catalog_index(json.loads(catalog_json)),
-        manual_series_ids={series_id for series_id, _ in manual},
-        manual_codex_uuids={codex_uuid for _, codex_uuid in manual},
-    )
     guard = FullIndexGuard()
+    matcher: IndexMatcher | None = None
+    # Pages parsed before the catalog arrived, matched once it has.
+    waiting: list[tuple[CodexSeries, ...]] = []
     fetched = 0
-    while (message := connection.recv())[0] == "pages":
+    while (message := connection.recv())[0] != "end":
+        if message[0] == "catalog":
+            _kind, catalog_json, manual = message
+            matcher = IndexMatcher(
+                catalog_index(json.loads(catalog_json)),
+                manual_series_ids={series_id for series_id, _ in manual},
+                manual_codex_uuids={codex_uuid for _, codex_uuid in manual},
+            )
+            for items in waiting:
+                matcher.add(items)
+            waiting = []
+            continue
         for body in message[1]:
             page = guard.admit(client.parse_external_index(body))
-            matcher.add(page.items)
             fetched += len(page.items)
+            if matcher is None:
+                waiting.append(page.items)
+            else:
+                matcher.add(page.items)
     guard.finish()
+    if matcher is None:
+        raise RuntimeError("the sweep sent no catalog to match against")
     result = matcher.result()
     return Matched(
         links=[link_store.link_row(match, db_uuid) for match in result.matches],

@@ -22,6 +22,7 @@ applies it anyway.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -243,19 +244,20 @@ def read_manual_links() -> list[tuple[int, str]]:
 
 
 class IndexDownload:
-    """Codex's external index fetched on a thread of its own, page bodies handed over as they come.
+    """Codex's external index fetched on a thread of its own, each page delivered as it comes.
 
     The walk (`CodexClient.iter_external_index_bodies`) runs on the thread
-    and only fetches: the pages are parsed, guarded and matched in the
-    matching process (`codex_sync.matching_process`). `batches()` yields
-    the bodies, with the page count, to the caller's thread and re-raises
-    there whatever the walk raised, after the pages that arrived before it,
-    so the caller sees exactly what a walk on its own thread would have
-    shown it. Leaving the `with` block stops the walk after the page in
-    flight and waits for the thread, so it never outlives the sweep. The
-    thread touches no database.
+    and only fetches; the thread hands each batch of page bodies to
+    `deliver` (the matching process, which parses, guards and matches
+    them: `codex_sync.matching_process`) and tells the caller's thread how
+    many pages arrived. `arrivals()` yields those counts with the page
+    count and re-raises there whatever the walk (or `deliver`) raised,
+    after the pages that arrived before it, so the caller sees exactly
+    what a walk on its own thread would have shown it. Leaving the `with`
+    block stops the walk after the page in flight and waits for the
+    thread, so it never outlives the sweep. The thread touches no database.
 
-    Pages are handed over `PAGES_PER_HANDOVER` at a time: each handover wakes
+    Pages are delivered `PAGES_PER_HANDOVER` at a time: each handover wakes
     the caller's thread, and the two threads then trade the GIL, which on a
     busy machine can cost milliseconds each time.
     """
@@ -263,8 +265,11 @@ class IndexDownload:
     PAGES_PER_HANDOVER = 8
     _END = object()
 
-    def __init__(self, client: CodexClient) -> None:
+    def __init__(
+        self, client: CodexClient, deliver: Callable[[list[ExternalIndexBody]], None]
+    ) -> None:
         self._client = client
+        self._deliver = deliver
         self._handover: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._walk, name="codex-index", daemon=True)
@@ -284,18 +289,27 @@ class IndexDownload:
             for body, total_pages in self._client.iter_external_index_bodies():
                 batch.append(body)
                 if len(batch) >= self.PAGES_PER_HANDOVER:
-                    self._handover.put((batch, total_pages))
+                    self._hand_over(batch, total_pages)
                     batch = []
                 if self._stop.is_set():
                     return
+            self._hand_over(batch, total_pages)
         except BaseException as exc:  # handed to the caller's thread, raised there
-            self._handover.put((batch, total_pages))
+            # The pages before the failure still count ("failed after 4 of 5
+            # pages"); if delivering is what failed, `exc` says so already.
+            with contextlib.suppress(Exception):
+                self._hand_over(batch, total_pages)
             self._handover.put(exc)
         else:
-            self._handover.put((batch, total_pages))
             self._handover.put(self._END)
 
-    def batches(self) -> Iterator[tuple[list[ExternalIndexBody], int]]:
+    def _hand_over(self, batch: list[ExternalIndexBody], total_pages: int) -> None:
+        if batch:
+            self._deliver(batch)
+            self._handover.put((len(batch), total_pages))
+
+    def arrivals(self) -> Iterator[tuple[int, int]]:
+        """(pages delivered, page count) per batch, until the walk ends."""
         while True:
             handed = self._handover.get()
             if handed is self._END:
@@ -321,7 +335,7 @@ def _fetch_and_match(
         # The process forks before the download thread starts: fewer threads to fork beside.
         with (
             MatchingProcess(client, link_store.uuid_to_db()) as matching,
-            IndexDownload(client) as download,
+            IndexDownload(client, deliver=matching.send_pages) as download,
         ):
             # Read while the first pages download: none of it depends on Codex's answer.
             manual = read_manual_links()
@@ -332,8 +346,8 @@ def _fetch_and_match(
                 manual,
             )
             catalog = CatalogSnapshot(manual=manual, stored_auto=link_store.read_auto_links())
-            for bodies, total_pages in download.batches():
-                for _body in bodies:
+            for pages, total_pages in download.arrivals():
+                for _page in range(pages):
                     pages_seen += 1
                     if on_progress:
                         on_progress(pages_seen, total_pages)
@@ -344,7 +358,6 @@ def _fetch_and_match(
                         token, progress_pages=pages_seen, progress_total_pages=total_pages
                     ):
                         raise LockLost(LOCK_LOST_MESSAGE)
-                matching.send_pages(bodies)
                 matching.failure_so_far()
             matched = matching.result()
     finally:
