@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from codex_sync.models import CodexLink, LinkKind, SyncConflict, UnmatchedCodexSeries
+from codex_sync.status import link_status_sql
+from feed.models import Series
 from tsundoku.db import select_all_at_once
 
 if TYPE_CHECKING:
@@ -152,19 +154,24 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
     """Insert or update auto links; a series the admin linked by hand is left as it is.
 
     `synced_at` marks only the rows written: an automatic link unchanged by a
-    sweep is not rewritten (see `codex_sync.overlay.synced_at_of`).
+    sweep is not rewritten (see `codex_sync.overlay.synced_at_of`). Each row
+    is written with its stored status (`codex_sync.status.link_status_sql`,
+    from its counts and its series), so it needs no refresh afterwards.
     """
     if not rows:
         return
     table = CodexLink._meta.db_table
+    series_table = Series._meta.db_table
     columns = list(LINK_COLUMNS)
     source = _rows_source(LINK_COLUMNS)
-    inserted = ", ".join([*columns, "link_kind", "synced_at", "created_at"])
-    selected = ", ".join([*(f"j.{c}" for c in columns), "%s", "%s", "%s"])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in [*columns[1:], "synced_at"])
+    status_sql, status_params = link_status_sql("j")
+    inserted = ", ".join([*columns, "link_kind", "synced_at", "created_at", "status"])
+    selected = ", ".join([*(f"j.{c}" for c in columns), "%s", "%s", "%s", status_sql])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*columns[1:], "synced_at", "status"])
     # `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join clause.
     sql = (
-        f"INSERT INTO {table} ({inserted}) SELECT {selected} FROM {source} WHERE true "
+        f"INSERT INTO {table} ({inserted}) SELECT {selected} FROM {source} "
+        f"JOIN {series_table} ON {series_table}.id = j.series_id WHERE true "
         f"ON CONFLICT (series_id) DO UPDATE SET {updates} "
         f"WHERE {table}.link_kind = %s"
     )
@@ -172,7 +179,7 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
     when = _db_datetime(synced_at)
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.
-        cursor.execute(sql, [LinkKind.AUTO, when, when, payload, LinkKind.AUTO])
+        cursor.execute(sql, [LinkKind.AUTO, when, when, *status_params, payload, LinkKind.AUTO])
 
 
 CountRow = tuple  # `COUNT_COLUMNS` in order: a Codex series' UUID (see `uuid_to_db`), its counts

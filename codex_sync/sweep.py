@@ -407,8 +407,9 @@ def _apply(
         link_store.refresh_manual_links(matched.manual_counts, now)
         link_store.replace_unmatched(matched.unmatched, now)
         link_store.replace_conflicts(matched.conflicts, now)
-        # The stored status of the links whose Codex counts this apply wrote.
-        refresh_link_status([*(row[0] for row in changed), *(sid for sid, _ in manual)])
+        # The stored status of the manual links whose Codex counts this apply
+        # wrote (the auto links it wrote went in with theirs).
+        refresh_link_status([series_id for series_id, _ in manual])
         linked = CodexLink.objects.count()
         record_success(now, linked=linked, fetched=fetched)
         run.fetched = fetched
