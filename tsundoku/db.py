@@ -266,7 +266,7 @@ def select_all_at_once(columns: Sequence[str], rest_of_query: str, params: Seque
 
     Python's sqlite3 lets go of the GIL for each row it steps through and
     must take it back before the next: while another thread of the process
-    is busy (the Codex sweep parses pages on one), each take-back can wait a
+    is busy (the Codex sweep downloads pages on one), each take-back can wait a
     whole switch interval, so a 100k-row read crawls. Folded into one JSON
     array, the database walks every row in a single call with the GIL
     released, truly alongside the other thread, and `json.loads` builds the
