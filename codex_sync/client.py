@@ -107,6 +107,15 @@ class CodexSeries:
 
 
 @dataclass(frozen=True, slots=True)
+class ExternalIndexBody:
+    """One page of the external index as it arrived (status checked, not yet parsed)."""
+
+    page: int
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalIndexPage:
     """One page of `GET /api/v1/series/external-index`."""
 
@@ -144,6 +153,10 @@ class CodexError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message}: {self.detail}" if self.detail else self.message
+
+    def __reduce__(self):
+        # Whole, not just `args`: the sweep's matching process hands failures back pickled.
+        return (type(self), (self.message,), self.__dict__)
 
 
 class CodexUnreachable(CodexError):
@@ -273,7 +286,11 @@ class CodexClient:
         operation = "GET /api/v1/info"
         response = self._get(INFO_PATH, operation=operation, send_key=False)
         self._raise_for_status(response, operation=operation)
-        payload = self._decode_json(response, operation=operation)
+        payload = self._decode_json(
+            response.content,
+            response.headers.get("Content-Type", "no content type"),
+            operation=operation,
+        )
         if not isinstance(payload, dict):
             raise CodexBadPayload(f"{operation} did not return a JSON object")
         version = payload.get("version")
@@ -289,9 +306,18 @@ class CodexClient:
 
         `GET /api/v1/series/external-index?page=N&pageSize=S` with `X-API-Key`.
         """
+        return self.parse_external_index(self.fetch_external_index(page))
+
+    def fetch_external_index(self, page: int) -> ExternalIndexBody:
+        """Call `list_series_external_index` for one 1-based page, unparsed.
+
+        The transport half of `get_series_external_index`: every failure but
+        a bad payload raises here; `parse_external_index` is the other half
+        (the sweep runs it in another process, see `codex_sync.matching_process`).
+        """
         if page < 1:
             raise ValueError("Codex external-index pages are 1-based")
-        operation = f"GET /api/v1/series/external-index (page {page})"
+        operation = _index_operation(page)
         response = self._get(
             EXTERNAL_INDEX_PATH,
             operation=operation,
@@ -300,8 +326,17 @@ class CodexClient:
             params={"page": page, "pageSize": self.page_size},
         )
         self._raise_for_status(response, operation=operation, route_may_be_missing=True)
-        payload = self._decode_json(response, operation=operation)
-        parsed = self._parse_index_page(payload, requested_page=page, operation=operation)
+        return ExternalIndexBody(
+            page=page,
+            content=response.content,
+            content_type=response.headers.get("Content-Type", "no content type"),
+        )
+
+    def parse_external_index(self, body: ExternalIndexBody) -> ExternalIndexPage:
+        """The page a `fetch_external_index` body holds; `CodexBadPayload` if it holds none."""
+        operation = _index_operation(body.page)
+        payload = self._decode_json(body.content, body.content_type, operation=operation)
+        parsed = self._parse_index_page(payload, requested_page=body.page, operation=operation)
         logger.debug(
             "Fetched Codex external-index page %d/%d: %d series (total %d)",
             parsed.page,
@@ -330,48 +365,38 @@ class CodexClient:
                 on_page(page)
             yield page
 
+    def iter_external_index_bodies(self) -> Iterator[tuple[ExternalIndexBody, int]]:
+        """`iter_external_index` unparsed: each page's body, with the page count page 1 announced.
+
+        For a caller that parses elsewhere (the sweep, see
+        `codex_sync.matching_process`); page 1 alone is parsed here, to learn
+        how many pages to fetch.
+        """
+        first = self.fetch_external_index(1)
+        total_pages = self.parse_external_index(first).total_pages
+        yield first, total_pages
+        for page_number in range(2, total_pages + 1):
+            yield self.fetch_external_index(page_number), total_pages
+
     def iter_full_index(
         self, on_page: Callable[[ExternalIndexPage], None] | None = None
     ) -> Iterator[ExternalIndexPage]:
         """Yield each page as it arrives, holding only series not seen on an earlier page.
 
-        The guard of a whole index: raises `CodexIncompleteIndex` as soon as a
-        page is empty before `total` rows were seen or `total` changes between
-        pages (the library changed mid-walk, so rows may have shifted between
-        pages), and after the last page when the distinct series seen do not
-        add up to `total`. So a caller may work on each page as it comes (the
-        sweep matches while the next page downloads) but must act on nothing
-        until the walk has ended without raising. `on_page` is called for each
-        page that passed those checks (progress reporting).
+        The walk behind `FullIndexGuard`: it raises `CodexIncompleteIndex` as
+        soon as the pages cannot add up to the whole index, and after the last
+        one when they did not, so a caller may work on each page as it comes
+        but must act on nothing until the walk has ended without raising.
+        `on_page` is called for each page that passed those checks (progress
+        reporting).
         """
-        seen_ids: set[str] = set()
-        expected_total: int | None = None
+        guard = FullIndexGuard()
         for page in self.iter_external_index():
-            if expected_total is None:
-                expected_total = page.total
-            elif page.total != expected_total:
-                raise CodexIncompleteIndex(
-                    f"Codex's series count changed from {expected_total} to {page.total} "
-                    f"while paging (page {page.page}); the library changed mid-sweep, "
-                    "try again"
-                )
-            if not page.items and len(seen_ids) < expected_total:
-                raise CodexIncompleteIndex(
-                    f"Codex's external-index page {page.page} came back empty after "
-                    f"{len(seen_ids)} of {expected_total} series"
-                )
-            fresh = [item for item in page.items if _first_sighting(item, seen_ids, page)]
-            if len(fresh) != len(page.items):
-                page = replace(page, items=tuple(fresh))
+            page = guard.admit(page)
             if on_page is not None:
                 on_page(page)
             yield page
-        seen = len(seen_ids)
-        if expected_total is not None and seen != expected_total:
-            raise CodexIncompleteIndex(
-                f"Codex's external index listed {seen} distinct series "
-                f"but reported a total of {expected_total}"
-            )
+        guard.finish()
 
     def fetch_full_index(
         self, on_page: Callable[[ExternalIndexPage], None] | None = None
@@ -486,16 +511,15 @@ class CodexClient:
             status_code=status,
         )
 
-    def _decode_json(self, response: requests.Response, *, operation: str) -> Any:
+    def _decode_json(self, content: bytes, content_type: str, *, operation: str) -> Any:
         """Decode a 200 body as JSON, rejecting NaN/Infinity which JSON does not have."""
         try:
-            return json.loads(response.content, parse_constant=_reject_json_constant)
+            return json.loads(content, parse_constant=_reject_json_constant)
         except (ValueError, UnicodeDecodeError):
-            content_type = response.headers.get("Content-Type", "no content type")
             raise CodexBadPayload(
                 f"{operation} answered 200 but not with valid JSON ({content_type}); "
                 "is base_url pointing at Codex itself?",
-                detail=self._body_excerpt(response),
+                detail=self._excerpt(content.decode("utf-8", errors="replace")),
                 status_code=200,
             ) from None
 
@@ -542,6 +566,10 @@ class CodexClient:
             text = response.text
         except (UnicodeDecodeError, LookupError):
             return None
+        return self._excerpt(text)
+
+    def _excerpt(self, text: str) -> str | None:
+        """A short, single-line, key-free excerpt of text Codex sent."""
         text = " ".join(self._scrub(text).split())
         if len(text) > _EXCERPT_LIMIT:
             text = text[: _EXCERPT_LIMIT - 1] + "…"
@@ -559,6 +587,55 @@ class CodexClient:
         if len(message) > _EXCERPT_LIMIT:
             message = message[: _EXCERPT_LIMIT - 1] + "…"
         return message or None
+
+
+def _index_operation(page: int) -> str:
+    return f"GET /api/v1/series/external-index (page {page})"
+
+
+class FullIndexGuard:
+    """The checks that a walk of the external index saw the whole index, a page at a time.
+
+    `admit` each page in order: it raises `CodexIncompleteIndex` as soon as
+    a page is empty before `total` rows were seen or `total` changes between
+    pages (the library changed mid-walk, so rows may have shifted between
+    pages), and returns the page holding only series not seen on an earlier
+    page. `finish` after the last page raises when the distinct series seen
+    do not add up to `total`. Whoever works on admitted pages must act on
+    nothing until `finish` has returned.
+    """
+
+    def __init__(self) -> None:
+        self._seen_ids: set[str] = set()
+        self._expected_total: int | None = None
+
+    def admit(self, page: ExternalIndexPage) -> ExternalIndexPage:
+        seen_ids = self._seen_ids
+        if self._expected_total is None:
+            self._expected_total = page.total
+        elif page.total != self._expected_total:
+            raise CodexIncompleteIndex(
+                f"Codex's series count changed from {self._expected_total} to {page.total} "
+                f"while paging (page {page.page}); the library changed mid-sweep, "
+                "try again"
+            )
+        if not page.items and len(seen_ids) < self._expected_total:
+            raise CodexIncompleteIndex(
+                f"Codex's external-index page {page.page} came back empty after "
+                f"{len(seen_ids)} of {self._expected_total} series"
+            )
+        fresh = [item for item in page.items if _first_sighting(item, seen_ids, page)]
+        if len(fresh) != len(page.items):
+            page = replace(page, items=tuple(fresh))
+        return page
+
+    def finish(self) -> None:
+        seen = len(self._seen_ids)
+        if self._expected_total is not None and seen != self._expected_total:
+            raise CodexIncompleteIndex(
+                f"Codex's external index listed {seen} distinct series "
+                f"but reported a total of {self._expected_total}"
+            )
 
 
 def client_from_settings(*, page_size: int | None = None) -> CodexClient:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 from django.db import connection
 
 from codex_sync.models import CodexLink, LinkKind, SyncConflict, UnmatchedCodexSeries
+from codex_sync.status import link_status_sql
+from feed.models import Series
 from tsundoku.db import select_all_at_once
 
 if TYPE_CHECKING:
@@ -152,19 +154,24 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
     """Insert or update auto links; a series the admin linked by hand is left as it is.
 
     `synced_at` marks only the rows written: an automatic link unchanged by a
-    sweep is not rewritten (see `codex_sync.overlay.synced_at_of`).
+    sweep is not rewritten (see `codex_sync.overlay.synced_at_of`). Each row
+    is written with its stored status (`codex_sync.status.link_status_sql`,
+    from its counts and its series), so it needs no refresh afterwards.
     """
     if not rows:
         return
     table = CodexLink._meta.db_table
+    series_table = Series._meta.db_table
     columns = list(LINK_COLUMNS)
     source = _rows_source(LINK_COLUMNS)
-    inserted = ", ".join([*columns, "link_kind", "synced_at", "created_at"])
-    selected = ", ".join([*(f"j.{c}" for c in columns), "%s", "%s", "%s"])
-    updates = ", ".join(f"{c} = excluded.{c}" for c in [*columns[1:], "synced_at"])
+    status_sql, status_params = link_status_sql("j")
+    inserted = ", ".join([*columns, "link_kind", "synced_at", "created_at", "status"])
+    selected = ", ".join([*(f"j.{c}" for c in columns), "%s", "%s", "%s", status_sql])
+    updates = ", ".join(f"{c} = excluded.{c}" for c in [*columns[1:], "synced_at", "status"])
     # `WHERE true` keeps SQLite's parser from reading ON CONFLICT as a join clause.
     sql = (
-        f"INSERT INTO {table} ({inserted}) SELECT {selected} FROM {source} WHERE true "
+        f"INSERT INTO {table} ({inserted}) SELECT {selected} FROM {source} "
+        f"JOIN {series_table} ON {series_table}.id = j.series_id WHERE true "
         f"ON CONFLICT (series_id) DO UPDATE SET {updates} "
         f"WHERE {table}.link_kind = %s"
     )
@@ -172,18 +179,22 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
     when = _db_datetime(synced_at)
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.
-        cursor.execute(sql, [LinkKind.AUTO, when, when, payload, LinkKind.AUTO])
+        cursor.execute(sql, [LinkKind.AUTO, when, when, *status_params, payload, LinkKind.AUTO])
 
 
-def refresh_manual_links(codex_series: Iterable[CodexSeries], synced_at: datetime) -> int:
+CountRow = tuple  # `COUNT_COLUMNS` in order: a Codex series' UUID (see `uuid_to_db`), its counts
+
+
+def count_row(codex: CodexSeries, db_uuid: Callable[[str], str]) -> CountRow:
+    """A Codex series' counts, for the manual link with its UUID."""
+    return (db_uuid(codex.id), codex.local_max_volume, codex.local_max_chapter, codex.volumes_owned)
+
+
+def refresh_manual_links(rows: Iterable[CountRow], synced_at: datetime) -> int:
     """Copy these Codex series' counts onto the manual links with their UUIDs."""
     table = CodexLink._meta.db_table
     source = _rows_source(COUNT_COLUMNS)
-    db_uuid = uuid_to_db()
-    payload = _json_rows(
-        (db_uuid(item.id), item.local_max_volume, item.local_max_chapter, item.volumes_owned)
-        for item in codex_series
-    )
+    payload = _json_rows(rows)
     sql = (
         f"UPDATE {table} SET local_max_volume = j.local_max_volume, "
         f"local_max_chapter = j.local_max_chapter, volumes_owned = j.volumes_owned, "
@@ -195,17 +206,19 @@ def refresh_manual_links(codex_series: Iterable[CodexSeries], synced_at: datetim
         return cursor.rowcount
 
 
-def replace_unmatched(codex_series: Iterable[CodexSeries], recorded_at: datetime) -> None:
-    """Make the list of Codex series that matched nothing this sweep's, writing only changes.
+# The unmatched list as a sweep wants it stored: `UNMATCHED_COLUMNS` after the
+# UUID, by UUID (as `uuid_to_db` spells it), as JSON decodes them.
+UnmatchedRows = dict[str, list]
 
-    Their external ids are stored the way Codex spells them (`source`,
-    `externalId`, `externalUrl`), which is what the admin is shown. A
-    re-sweep of an unchanged library finds every row as stored and writes
-    nothing (rewriting ~10k rows of JSON cost a third of a second each
-    sweep); a row's `recorded_at` is when it last changed.
+
+def unmatched_rows(
+    codex_series: Iterable[CodexSeries], db_uuid: Callable[[str], str]
+) -> UnmatchedRows:
+    """These Codex series as unmatched rows, their external ids the way Codex spells them.
+
+    (`source`, `externalId`, `externalUrl`: what the admin is shown.)
     """
-    db_uuid = uuid_to_db()
-    wanted = {
+    return {
         db_uuid(item.id): [
             [
                 {
@@ -221,6 +234,15 @@ def replace_unmatched(codex_series: Iterable[CodexSeries], recorded_at: datetime
         ]
         for item in codex_series
     }
+
+
+def replace_unmatched(wanted: UnmatchedRows, recorded_at: datetime) -> None:
+    """Make the stored list of Codex series that matched nothing `wanted`, writing only changes.
+
+    A re-sweep of an unchanged library finds every row as stored and writes
+    nothing (rewriting ~10k rows of JSON cost a third of a second each
+    sweep); a row's `recorded_at` is when it last changed.
+    """
     stored = read_unmatched()
     stale = [codex_uuid for codex_uuid, row in stored.items() if wanted.get(codex_uuid) != row]
     fresh = [

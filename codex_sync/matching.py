@@ -8,12 +8,12 @@ conflicts, which are settled deterministically and reported, never silently.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from codex_sync.client import CodexSeries
 from codex_sync.models import ConflictKind
-from feed.external_ids import canonical_external_id, normalize_provider
+from feed.external_ids import canonicalizer, normalize_provider
 from feed.models import Provider
 
 # Which shared id wins when one Codex series points at several catalog series:
@@ -40,29 +40,38 @@ def normalize_source(source: str) -> str | None:
     return normalize_provider(token)
 
 
-# provider → normalised id → the catalog series carrying it. Nested rather
-# than keyed by (provider, id) pairs: 250k lookups a sweep then hash a string
-# each instead of building and hashing a tuple.
-CatalogIndex = dict[str, dict[str, tuple[int, ...]]]
+# provider → canonical id → the catalog series carrying it: one series id (the
+# usual case) or, where the catalog holds one id on several series, their ids
+# sorted. Nested rather than keyed by (provider, id) pairs: 250k lookups a
+# sweep then hash a string each instead of building and hashing a tuple.
+CatalogIndex = dict[str, dict[str, int | tuple[int, ...]]]
 
 
-def catalog_index(rows: Iterable[Sequence]) -> CatalogIndex:
-    """The catalog's ids as a `CatalogIndex`, from (series_id, provider, external_id) rows.
+def catalog_index(stored_ids: dict[str, dict[str, int]]) -> CatalogIndex:
+    """The catalog's ids as a `CatalogIndex`, from `{provider: {stored id: series id}}`.
 
-    Usually one series per id, but the catalog may hold one MangaUpdates id
-    in both spellings on two series; both stay candidates, so a Codex series
-    carrying that id is reported as matching many rather than silently
-    linked to whichever row the database returned last.
+    The database builds that lookup in one step (`tsundoku.db.select_lookup`),
+    so no Python loop runs over its 250k rows; only ids not stored in their
+    canonical spelling are re-keyed here, in place. Usually that is none, but
+    the catalog may hold one MangaUpdates id in both spellings on two series;
+    both stay candidates, so a Codex series carrying that id is reported as
+    matching many rather than silently linked to whichever row came last.
     """
-    index: CatalogIndex = {}
-    for series_id, provider, external_id in rows:
-        ids = index.get(provider)
-        if ids is None:
-            ids = index[provider] = {}
-        key = canonical_external_id(provider, external_id)
-        found = ids.get(key)
-        ids[key] = (series_id,) if found is None else tuple(sorted((*found, series_id)))
-    return index
+    for provider, ids in stored_ids.items():
+        canonical = canonicalizer(provider)
+        respelled = [key for key in ids if canonical(key) != key]
+        for key in respelled:
+            series_id = ids.pop(key)
+            found = ids.get(canonical(key))
+            ids[canonical(key)] = (
+                series_id if found is None else tuple(sorted((*_series_of(found), series_id)))
+            )
+    return stored_ids
+
+
+def _series_of(found: int | tuple[int, ...]) -> tuple[int, ...]:
+    """The catalog series an index entry names (see `CatalogIndex`)."""
+    return (found,) if type(found) is int else found
 
 
 @dataclass(slots=True)  # one per Codex series at 100k scale: keep it cheap to build
@@ -92,7 +101,29 @@ class MatchResult:
     manual_refresh: dict[str, CodexSeries] = field(default_factory=dict)
 
 
-def _candidates(item: CodexSeries, index: CatalogIndex) -> list[Match]:
+class _SourceTable(dict):
+    """Codex `source` string → what matching needs for it, worked out on first sight.
+
+    Each entry is (provider, rank, the catalog's ids for that provider, the
+    provider's canonicalizer), or None when the source names no provider the
+    catalog has ids for. A library spells its sources a handful of ways, so
+    250k lookups a sweep each cost one dict hit instead of normalising the
+    source and finding its provider's ids and rank again.
+    """
+
+    def __init__(self, index: CatalogIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    def __missing__(self, source: str) -> tuple | None:
+        provider = normalize_source(source)
+        ids = self._index.get(provider) if provider else None
+        entry = (provider, PROVIDER_RANK[provider], ids, canonicalizer(provider)) if ids else None
+        self[source] = entry
+        return entry
+
+
+def _candidates(item: CodexSeries, sources: _SourceTable) -> list[Match]:
     """Every catalog series this Codex series shares an id with, best first.
 
     This runs once per Codex series (100k times in a large sweep), so it keeps
@@ -101,17 +132,16 @@ def _candidates(item: CodexSeries, index: CatalogIndex) -> list[Match]:
     """
     found: dict[int, tuple[int, str, str]] | None = None  # series id → (rank, provider, id)
     for ref in item.external_ids:
-        provider = normalize_source(ref.source)
-        if provider is None:
+        source = sources[ref.source]
+        if source is None:
             continue
-        ids = index.get(provider)
-        series_ids = ids and ids.get(canonical_external_id(provider, ref.external_id))
-        if not series_ids:
+        provider, rank, ids, canonical = source
+        series_ids = ids.get(canonical(ref.external_id))
+        if series_ids is None:
             continue
-        rank = PROVIDER_RANK[provider]
         if found is None:
             found = {}
-        for series_id in series_ids:
+        for series_id in _series_of(series_ids):
             best = found.get(series_id)
             if best is None or rank < best[0]:
                 found[series_id] = (rank, provider, ref.external_id)
@@ -145,7 +175,7 @@ class IndexMatcher:
         manual_series_ids: set[int] = frozenset(),
         manual_codex_uuids: set[str] = frozenset(),
     ) -> None:
-        self._index = index
+        self._sources = _SourceTable(index)
         self._manual_series_ids = manual_series_ids
         self._manual_codex_uuids = manual_codex_uuids
         self._result = MatchResult()
@@ -156,14 +186,14 @@ class IndexMatcher:
 
     def add(self, items: Iterable[CodexSeries]) -> None:
         """Match these Codex series (each listed once in the whole index)."""
-        result, index = self._result, self._index
+        result, sources = self._result, self._sources
         manual_series_ids, manual_codex_uuids = self._manual_series_ids, self._manual_codex_uuids
         claims, rivals_of = self._claims, self._rivals_of
         for item in items:
             if item.id in manual_codex_uuids:
                 result.manual_refresh[item.id] = item
                 continue
-            shared = _candidates(item, index)
+            shared = _candidates(item, sources)
             if not shared:
                 result.unmatched.append(item)
                 continue
@@ -186,7 +216,7 @@ class IndexMatcher:
 
         Call once, after the last page; the matcher lets go of the catalog index.
         """
-        self._index = {}
+        self._sources = _SourceTable({})
         result = self._result
         for series_id, chosen in self._claims.items():
             rivals = self._rivals_of.get(series_id)

@@ -138,6 +138,33 @@ def stored_status_subquery(link_model: type[Model]) -> Subquery:
     )
 
 
+def link_status_sql(counts: str) -> tuple[str, list]:
+    """The rule as SQL (and its parameters) for a link whose counts are columns of `counts`.
+
+    `counts` names a row source with `local_max_volume` and
+    `local_max_chapter` columns; the statement must join the series table
+    (by its table name) to it. So a bulk INSERT of links writes each
+    link's status with it, compiled from `codex_status_expression` (no
+    second pass over the rows, and the rule still written once).
+    """
+    from django.db import connection
+    from django.db.models import FloatField, IntegerField
+    from django.db.models.expressions import RawSQL
+
+    from feed.models import Series
+
+    query = (
+        Series.objects.annotate(
+            local_max_volume=RawSQL(f"{counts}.local_max_volume", (), IntegerField()),
+            local_max_chapter=RawSQL(f"{counts}.local_max_chapter", (), FloatField()),
+        )
+        .annotate(computed=codex_status_expression(link="", series=""))
+        .query
+    )
+    sql, params = query.get_compiler(connection=connection).compile(query.annotations["computed"])
+    return sql, list(params)
+
+
 def refresh_link_status(series_ids: Iterable[int] | None = None) -> int:
     """Store the rule's answer on the links of these series (every link when None).
 

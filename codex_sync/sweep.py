@@ -1,25 +1,28 @@
 """The Codex sweep pipeline (SPEC §5.2): read the whole external index, re-derive the links.
 
-    lock → preflight /info → fetch every page ‖ match each page → guard → persist → record
+    lock → preflight /info → fetch every page ‖ parse, guard and match each page → persist → record
 
 The steps live apart: the lock in `codex_sync.lock`, preflight and the
 connection's state in `codex_sync.connection`, the client (UUIDs canonical
 as it parses them) in `codex_sync.client`, matching in `codex_sync.matching`,
-the set-based writes in `codex_sync.link_store`. This module runs them.
+run beside the download by `codex_sync.matching_process`, the set-based
+writes in `codex_sync.link_store`. This module runs them.
 
-The pages download on a thread of their own (`IndexDownload`) while this
-thread reads the catalog and matches each page as it arrives: pages are
-independent until the apply, and the download spends much of its time
-waiting on Codex. Network I/O happens before the transaction opens; nothing
-is written to the link table unless the whole index arrived. An outage, a rejected key or a
-partial index leaves every stored link exactly as it was. So does a
-well-formed index that would remove most automatic links at once (an
-unmounted library, the wrong account): that sweep is held back until the
-admin applies it anyway.
+The pages download on a thread of their own (`IndexDownload`) and go, as
+they arrive, to a forked process that parses and matches them, while this
+thread reads the catalog and the stored links: pages are independent until
+the apply, and Python runs one thread of a process at a time. Network I/O
+happens before the transaction opens; nothing is written to the link table
+unless the whole index arrived. An outage, a rejected key or a partial
+index leaves every stored link exactly as it was. So does a well-formed
+index that would remove most automatic links at once (an unmounted
+library, the wrong account): that sweep is held back until the admin
+applies it anyway.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -38,7 +41,7 @@ from codex_sync.client import (
     CodexForbidden,
     CodexUnauthorized,
     CodexUnreachable,
-    ExternalIndexPage,
+    ExternalIndexBody,
     client_from_settings,
 )
 from codex_sync.connection import (
@@ -57,7 +60,7 @@ from codex_sync.lock import (
     release_lock,
     renew_lock,
 )
-from codex_sync.matching import IndexMatcher, MatchResult, catalog_index
+from codex_sync.matching_process import Matched, MatchingProcess, MatchingProcessLost
 from codex_sync.models import (
     CodexLink,
     LinkKind,
@@ -67,7 +70,7 @@ from codex_sync.models import (
 )
 from codex_sync.status import refresh_link_status
 from feed.models import ExternalId
-from tsundoku.db import select_all_at_once
+from tsundoku.db import select_lookup_json
 from tsundoku.garbage_collection import collector_paused
 from tsundoku.logging import redact
 
@@ -202,7 +205,7 @@ def _sweep(
         return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=last_error())
 
     try:
-        catalog, result, fetched = _fetch_and_match(client, token, on_progress, run)
+        catalog, matched = _fetch_and_match(client, token, on_progress, run)
     except (CodexUnauthorized, CodexForbidden) as exc:
         record_auth_failure(exc)
         return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
@@ -214,62 +217,59 @@ def _sweep(
     except CodexError as exc:
         record_error(str(exc))
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
-    except LockLost as exc:
+    except (LockLost, MatchingProcessLost) as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
     try:
-        return _apply(run, started, result, fetched, catalog, token, apply_anyway)
+        return _apply(run, started, matched, catalog, token, apply_anyway)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
 
 @dataclass
 class CatalogSnapshot:
-    """What the sweep matches against: catalog ids, manual links, stored auto links."""
+    """What the apply compares with: the manual links and the stored auto links."""
 
-    index: dict
     manual: list[tuple[int, str]]
     stored_auto: dict[int, link_store.LinkRow]
 
 
-def load_catalog_snapshot() -> CatalogSnapshot:
-    # Read while this process's other thread downloads pages: see select_all_at_once.
-    index = catalog_index(
-        select_all_at_once(
-            ["series_id", "provider", "external_id"], f"FROM {ExternalId._meta.db_table}"
-        )
-    )
-    manual = [
+def read_manual_links() -> list[tuple[int, str]]:
+    return [
         (series_id, str(codex_uuid))
         for series_id, codex_uuid in CodexLink.objects.filter(
             link_kind=LinkKind.MANUAL
         ).values_list("series_id", "codex_series_uuid")
     ]
-    return CatalogSnapshot(index=index, manual=manual, stored_auto=link_store.read_auto_links())
 
 
 class IndexDownload:
-    """Codex's external index walked on a thread of its own, pages handed over as they arrive.
+    """Codex's external index fetched on a thread of its own, each page delivered as it comes.
 
-    The walk (`CodexClient.iter_full_index`, with its guard against a partial
-    index) runs on the thread; `pages()` yields each page to the caller's
-    thread and re-raises there whatever the walk raised, after the pages
-    that arrived before it, so the caller sees exactly what a walk on its
-    own thread would have shown it. Leaving the `with` block stops the walk
-    after the page in flight and waits for the thread, so it never outlives
-    the sweep. The thread touches no database.
+    The walk (`CodexClient.iter_external_index_bodies`) runs on the thread
+    and only fetches; the thread hands each batch of page bodies to
+    `deliver` (the matching process, which parses, guards and matches
+    them: `codex_sync.matching_process`) and tells the caller's thread how
+    many pages arrived. `arrivals()` yields those counts with the page
+    count and re-raises there whatever the walk (or `deliver`) raised,
+    after the pages that arrived before it, so the caller sees exactly
+    what a walk on its own thread would have shown it. Leaving the `with`
+    block stops the walk after the page in flight and waits for the
+    thread, so it never outlives the sweep. The thread touches no database.
 
-    Pages are handed over `PAGES_PER_HANDOVER` at a time: each handover wakes
+    Pages are delivered `PAGES_PER_HANDOVER` at a time: each handover wakes
     the caller's thread, and the two threads then trade the GIL, which on a
-    busy machine can cost milliseconds each time. 200 handovers for 100k
-    series cost more than the matching they feed; 25 do not.
+    busy machine can cost milliseconds each time.
     """
 
     PAGES_PER_HANDOVER = 8
     _END = object()
 
-    def __init__(self, client: CodexClient) -> None:
+    def __init__(
+        self, client: CodexClient, deliver: Callable[[list[ExternalIndexBody]], None]
+    ) -> None:
         self._client = client
+        self._deliver = deliver
         self._handover: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._walk, name="codex-index", daemon=True)
@@ -283,77 +283,93 @@ class IndexDownload:
         self._thread.join()
 
     def _walk(self) -> None:
-        batch: list[ExternalIndexPage] = []
+        batch: list[ExternalIndexBody] = []
+        total_pages = 0
         try:
-            for page in self._client.iter_full_index():
-                batch.append(page)
+            for body, total_pages in self._client.iter_external_index_bodies():
+                batch.append(body)
                 if len(batch) >= self.PAGES_PER_HANDOVER:
-                    self._handover.put(batch)
+                    self._hand_over(batch, total_pages)
                     batch = []
                 if self._stop.is_set():
                     return
+            self._hand_over(batch, total_pages)
         except BaseException as exc:  # handed to the caller's thread, raised there
-            self._handover.put(batch)
+            # The pages before the failure still count ("failed after 4 of 5
+            # pages"); if delivering is what failed, `exc` says so already.
+            with contextlib.suppress(Exception):
+                self._hand_over(batch, total_pages)
             self._handover.put(exc)
         else:
-            self._handover.put(batch)
             self._handover.put(self._END)
 
-    def pages(self) -> Iterator[ExternalIndexPage]:
+    def _hand_over(self, batch: list[ExternalIndexBody], total_pages: int) -> None:
+        if batch:
+            self._deliver(batch)
+            self._handover.put((len(batch), total_pages))
+
+    def arrivals(self) -> Iterator[tuple[int, int]]:
+        """(pages delivered, page count) per batch, until the walk ends."""
         while True:
             handed = self._handover.get()
             if handed is self._END:
                 return
             if isinstance(handed, BaseException):
                 raise handed
-            yield from handed
+            yield handed
 
 
 def _fetch_and_match(
     client: CodexClient, token: str, on_progress: ProgressCallback | None, run: SyncRun
-) -> tuple[CatalogSnapshot, MatchResult, int]:
-    """Download every page while reading the catalog and matching each page as it comes.
+) -> tuple[CatalogSnapshot, Matched]:
+    """Download every page while the matching process parses and matches each as it comes.
 
-    Returns the snapshot, the match result and how many Codex series were
-    fetched; raises whatever the walk raised (nothing has been written then).
+    Meanwhile this thread reads the catalog (for the matching process) and
+    the stored links (for the apply). Returns those and what the matching
+    process made of the whole index; raises whatever the walk or the
+    matching raised (nothing has been written then).
     """
     last_write = 0.0
-    pages_seen = fetched = 0
+    pages_seen = 0
     try:
-        with IndexDownload(client) as download:
-            # Read while the first pages download: it does not depend on Codex's answer.
-            catalog = load_catalog_snapshot()
-            matcher = IndexMatcher(
-                catalog.index,
-                manual_series_ids={series_id for series_id, _ in catalog.manual},
-                manual_codex_uuids={codex_uuid for _, codex_uuid in catalog.manual},
+        # The process forks before the download thread starts: fewer threads to fork beside.
+        with (
+            MatchingProcess(client, link_store.uuid_to_db()) as matching,
+            IndexDownload(client, deliver=matching.send_pages) as download,
+        ):
+            # Read while the first pages download: none of it depends on Codex's answer.
+            manual = read_manual_links()
+            matching.send_catalog(
+                select_lookup_json(
+                    "provider", "external_id", "series_id", ExternalId._meta.db_table
+                ),
+                manual,
             )
-            for page in download.pages():
-                pages_seen += 1
-                if on_progress:
-                    on_progress(pages_seen, page.total_pages)
+            catalog = CatalogSnapshot(manual=manual, stored_auto=link_store.read_auto_links())
+            for pages, total_pages in download.arrivals():
+                for _page in range(pages):
+                    pages_seen += 1
+                    if on_progress:
+                        on_progress(pages_seen, total_pages)
                 now = time.monotonic()
-                if now - last_write >= PROGRESS_INTERVAL_SECONDS or pages_seen == page.total_pages:
+                if now - last_write >= PROGRESS_INTERVAL_SECONDS or pages_seen == total_pages:
                     last_write = now
                     if not renew_lock(
-                        token, progress_pages=pages_seen, progress_total_pages=page.total_pages
+                        token, progress_pages=pages_seen, progress_total_pages=total_pages
                     ):
                         raise LockLost(LOCK_LOST_MESSAGE)
-                matcher.add(page.items)
-                fetched += len(page.items)
+                matching.failure_so_far()
+            matched = matching.result()
     finally:
         # Also on failure: "failed after 2 of 5 pages" is worth seeing in the run.
         run.pages = pages_seen
-    # The index is the largest structure of the sweep; free it before building payloads.
-    catalog.index = {}
-    return catalog, matcher.result(), fetched
+    return catalog, matched
 
 
 def _apply(
     run: SyncRun,
     started: float,
-    result: MatchResult,
-    fetched: int,
+    matched: Matched,
     catalog: CatalogSnapshot,
     token: str,
     apply_anyway: bool = False,
@@ -364,14 +380,14 @@ def _apply(
     library to a handful of tiny statements, and a first sweep to one INSERT.
     """
     manual, stored_auto = catalog.manual, catalog.stored_auto
-    db_uuid = link_store.uuid_to_db()
     changed = []
     desired = set()
-    for match in result.matches:
-        row = link_store.link_row(match, db_uuid)
-        desired.add(match.series_id)
-        if stored_auto.get(match.series_id) != row:
+    for row in matched.links:
+        series_id = row[0]  # a LinkRow starts with its series id, see link_store.LINK_COLUMNS
+        desired.add(series_id)
+        if stored_auto.get(series_id) != row:
             changed.append(row)
+    fetched = matched.fetched
     gone = sorted(set(stored_auto) - desired)
     if not apply_anyway and would_hold_back(len(gone), len(stored_auto)):
         message = held_back_message(len(gone), len(stored_auto))
@@ -388,20 +404,20 @@ def _apply(
             raise LockLost(LOCK_LOST_MESSAGE)
         removed = link_store.delete_auto_links(gone)
         link_store.upsert_auto_links(changed, now)
-        link_store.refresh_manual_links(result.manual_refresh.values(), now)
-        link_store.replace_unmatched(result.unmatched, now)
-        link_store.replace_conflicts(result.conflicts, now)
-        # The stored status of the links whose Codex counts this apply wrote
-        # (a LinkRow starts with its series id, see link_store.LINK_COLUMNS).
-        refresh_link_status([*(row[0] for row in changed), *(sid for sid, _ in manual)])
+        link_store.refresh_manual_links(matched.manual_counts, now)
+        link_store.replace_unmatched(matched.unmatched, now)
+        link_store.replace_conflicts(matched.conflicts, now)
+        # The stored status of the manual links whose Codex counts this apply
+        # wrote (the auto links it wrote went in with theirs).
+        refresh_link_status([series_id for series_id, _ in manual])
         linked = CodexLink.objects.count()
         record_success(now, linked=linked, fetched=fetched)
         run.fetched = fetched
         run.linked = linked
         run.new_links = len(desired - set(stored_auto))
         run.removed_links = removed
-        run.conflicts = len(result.conflicts)
-        run.unmatched = len(result.unmatched)
+        run.conflicts = len(matched.conflicts)
+        run.unmatched = len(matched.unmatched)
         return _finish(run, started, SyncOutcome.SUCCESS)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
 from feed.models import Provider
 
@@ -48,8 +49,22 @@ def to_base36(number: int) -> str:
 
 def canonical_external_id(provider: str, external_id: str) -> str:
     """One spelling per id: trimmed; MangaUpdates as decimal (an all-digit value is decimal)."""
-    value = (external_id or "").strip()
-    if provider != MANGAUPDATES or not value:
+    return canonicalizer(provider)(external_id or "")
+
+
+def canonicalizer(provider: str) -> Callable[[str], str]:
+    """`canonical_external_id` for one provider's (text) ids, as the cheapest function that does it.
+
+    Trimming is all most providers need, so a caller canonicalizing many ids
+    (the Codex sweep: 250k a run) gets `str.strip` itself rather than a
+    Python call per id.
+    """
+    return _canonical_mangaupdates_id if provider == MANGAUPDATES else str.strip
+
+
+def _canonical_mangaupdates_id(external_id: str) -> str:
+    value = external_id.strip()
+    if not value:
         return value
     lowered = value.lower()
     if lowered.isdigit():

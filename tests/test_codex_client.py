@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import pickle
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -734,3 +735,20 @@ def test_a_key_that_cannot_be_a_header_is_refused_without_echoing_it():
 def test_blank_key_is_refused():
     with pytest.raises(ValueError, match="blank"):
         CodexClient(BASE_URL, "   ")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        CodexBadPayload("page 3 is not JSON", detail="<html>", status_code=200),
+        CodexIncompleteIndex("Codex's external index came back incomplete"),
+        CodexRateLimited(detail="Retry-After 5s", retry_after=5.0),
+    ],
+)
+def test_a_codex_error_survives_pickling_whole(error):
+    """The sweep's matching process hands its failures back pickled."""
+    copied = pickle.loads(pickle.dumps(error))
+
+    assert type(copied) is type(error)
+    assert str(copied) == str(error)
+    assert vars(copied) == vars(error)

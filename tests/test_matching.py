@@ -21,6 +21,14 @@ MU_SLUG = "hly6oqa"
 MU_DECIMAL = str(int(MU_SLUG, 36))
 
 
+def index_of(rows: list[tuple[int, str, str]]) -> dict:
+    """`catalog_index` of (series id, provider, stored id) rows, as the database groups them."""
+    stored: dict[str, dict[str, int]] = {}
+    for series_id, provider, external_id in rows:
+        stored.setdefault(provider, {})[external_id] = series_id
+    return catalog_index(stored)
+
+
 def codex_series(number: int, *external_ids: tuple[str, str]) -> CodexSeries:
     return CodexSeries(
         id=f"00000000-0000-4000-8000-{number:012d}",
@@ -97,7 +105,7 @@ def test_ids_of_other_providers_are_compared_verbatim():
 
 
 def test_a_mangaupdates_slug_in_codex_matches_the_decimal_id_in_the_catalog():
-    index = catalog_index([(7, "mangaupdates", MU_DECIMAL)])
+    index = index_of([(7, "mangaupdates", MU_DECIMAL)])
 
     result = match_index([codex_series(1, ("api:mangaupdates", MU_SLUG))], index)
 
@@ -106,7 +114,7 @@ def test_a_mangaupdates_slug_in_codex_matches_the_decimal_id_in_the_catalog():
 
 
 def test_a_mangaupdates_decimal_id_in_codex_matches_the_slug_in_the_catalog():
-    index = catalog_index([(7, "mangaupdates", MU_SLUG)])
+    index = index_of([(7, "mangaupdates", MU_SLUG)])
 
     result = match_index([codex_series(1, ("mangaupdates", MU_DECIMAL))], index)
 
@@ -114,7 +122,7 @@ def test_a_mangaupdates_decimal_id_in_codex_matches_the_slug_in_the_catalog():
 
 
 def test_an_id_under_another_provider_does_not_match():
-    index = catalog_index([(7, "anilist", "42")])
+    index = index_of([(7, "anilist", "42")])
 
     result = match_index([codex_series(1, ("api:myanimelist", "42"))], index)
 
@@ -123,7 +131,7 @@ def test_an_id_under_another_provider_does_not_match():
 
 
 def test_a_codex_series_with_only_unknown_sources_is_unmatched():
-    index = catalog_index([(7, "mangabaka", "42")])
+    index = index_of([(7, "mangabaka", "42")])
 
     result = match_index([codex_series(1, ("manual", "42"), ("comicinfo", "42"))], index)
 
@@ -132,7 +140,7 @@ def test_a_codex_series_with_only_unknown_sources_is_unmatched():
 
 
 def test_many_claims_on_one_series_are_settled_by_provider_then_lowest_uuid():
-    index = catalog_index([(7, "mangabaka", "1"), (7, "anilist", "2")])
+    index = index_of([(7, "mangabaka", "1"), (7, "anilist", "2")])
     items = [
         codex_series(9, ("api:anilist", "2")),
         codex_series(8, ("plugin:mangabaka", "1")),
@@ -154,7 +162,7 @@ def test_many_claims_on_one_series_are_settled_by_provider_then_lowest_uuid():
 
 
 def test_one_codex_series_matching_many_goes_to_the_best_provider_whatever_the_id_order():
-    index = catalog_index([(3, "mal", "5"), (8, "mangabaka", "6"), (5, "anilist", "7")])
+    index = index_of([(3, "mal", "5"), (8, "mangabaka", "6"), (5, "anilist", "7")])
     ids = [("api:myanimelist", "5"), ("plugin:mangabaka", "6"), ("AniList", "7")]
 
     results = [
@@ -170,8 +178,22 @@ def test_one_codex_series_matching_many_goes_to_the_best_provider_whatever_the_i
         assert conflict.series_ids == (8, 5, 3)
 
 
+def test_the_index_keys_ids_by_their_canonical_spelling_and_keeps_every_series_sharing_one():
+    index = catalog_index(
+        {
+            "mangaupdates": {MU_SLUG: 4, MU_DECIMAL: 2, "0012": 6},
+            "anilist": {" 42 ": 7, "42": 9, "43": 3},
+        }
+    )
+
+    assert index == {
+        "mangaupdates": {MU_DECIMAL: (2, 4), "12": 6},
+        "anilist": {"42": (7, 9), "43": 3},
+    }
+
+
 def test_one_mangaupdates_id_spelled_both_ways_on_two_catalog_series_is_a_conflict():
-    index = catalog_index([(4, "mangaupdates", MU_SLUG), (2, "mangaupdates", MU_DECIMAL)])
+    index = index_of([(4, "mangaupdates", MU_SLUG), (2, "mangaupdates", MU_DECIMAL)])
 
     result = match_index([codex_series(1, ("api:mangaupdates", MU_SLUG))], index)
 
@@ -182,7 +204,7 @@ def test_one_mangaupdates_id_spelled_both_ways_on_two_catalog_series_is_a_confli
 
 
 def test_a_series_linked_by_hand_is_never_auto_linked():
-    index = catalog_index([(7, "mangabaka", "1"), (9, "anilist", "2")])
+    index = index_of([(7, "mangabaka", "1"), (9, "anilist", "2")])
 
     result = match_index(
         [codex_series(1, ("plugin:mangabaka", "1"), ("api:anilist", "2"))],
@@ -195,7 +217,7 @@ def test_a_series_linked_by_hand_is_never_auto_linked():
 
 
 def test_a_codex_series_linked_by_hand_only_refreshes_its_manual_link():
-    index = catalog_index([(7, "mangabaka", "1")])
+    index = index_of([(7, "mangabaka", "1")])
     item = codex_series(1, ("plugin:mangabaka", "1"))
 
     result = match_index([item], index, manual_codex_uuids={item.id})
@@ -208,7 +230,7 @@ def test_a_codex_series_linked_by_hand_only_refreshes_its_manual_link():
 @pytest.mark.parametrize("page_size", [1, 2, 3, 100])
 def test_matching_page_by_page_decides_exactly_what_matching_at_once_does(page_size):
     """The sweep matches each page as it arrives; how the index was paged must not matter."""
-    index = catalog_index(
+    index = index_of(
         [(7, "mangabaka", "1"), (7, "anilist", "2"), (3, "mal", "5"), (8, "mangabaka", "6")]
     )
     items = [

@@ -122,6 +122,29 @@ def test_a_sweep_stores_the_status_of_every_link_it_writes(make_series, codex):
     }
 
 
+def test_links_a_sweep_inserts_go_in_with_every_kind_of_status(make_series, codex):
+    """The status goes in with each row the sweep writes (no second pass): all four answers."""
+    complete = make_series("Complete", anilist="1", highest_volume=10)
+    behind = make_series("Behind", anilist="2", highest_chapter=50)
+    present = make_series("Present", anilist="3", highest_volume=3)
+    ignored = make_series("Ignored", anilist="4", highest_volume=9, ignore_completion=True)
+    codex.items = [
+        codex_item(1, ("api:anilist", "1"), volume=10, chapter=None, owned=10),
+        codex_item(2, ("api:anilist", "2"), volume=None, chapter=49.5, owned=None),
+        codex_item(3, ("api:anilist", "3"), volume=None, chapter=None, owned=None),
+        codex_item(4, ("api:anilist", "4"), volume=1, chapter=None, owned=1),
+    ]
+
+    assert run_sweep().succeeded
+
+    assert assert_stored_is_the_rule() == {
+        complete.pk: CodexStatus.COMPLETE,
+        behind.pk: CodexStatus.BEHIND,
+        present.pk: CodexStatus.PRESENT,
+        ignored.pk: CodexStatus.IGNORED,
+    }
+
+
 def test_ingesting_and_unlinking_releases_moves_the_stored_status(make_series):
     series = make_series("Vinland Saga")
     CodexLink.objects.create(series=series, codex_series_uuid=uuid.uuid4(), local_max_volume=12)

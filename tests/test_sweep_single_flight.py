@@ -115,13 +115,13 @@ def test_a_sweep_whose_lock_was_taken_over_before_persisting_applies_nothing(
 ):
     make_series("One", mangabaka="1")
     codex.items = [codex_item(1, ("plugin:mangabaka", "1"))]
-    real_catalog_index = sweep.catalog_index
+    real_read_auto_links = sweep.link_store.read_auto_links
 
-    def stall_then_index(rows):
+    def stall_then_read():
         take_the_lock_over()
-        return real_catalog_index(rows)
+        return real_read_auto_links()
 
-    monkeypatch.setattr(sweep, "catalog_index", stall_then_index)
+    monkeypatch.setattr(sweep.link_store, "read_auto_links", stall_then_read)
 
     result = run_sweep()
 

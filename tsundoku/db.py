@@ -270,7 +270,7 @@ def select_all_at_once(columns: Sequence[str], rest_of_query: str, params: Seque
 
     Python's sqlite3 lets go of the GIL for each row it steps through and
     must take it back before the next: while another thread of the process
-    is busy (the Codex sweep parses pages on one), each take-back can wait a
+    is busy (the Codex sweep downloads pages on one), each take-back can wait a
     whole switch interval, so a 100k-row read crawls. Folded into one JSON
     array, the database walks every row in a single call with the GIL
     released, truly alongside the other thread, and `json.loads` builds the
@@ -286,3 +286,32 @@ def select_all_at_once(columns: Sequence[str], rest_of_query: str, params: Seque
         (rows,) = cursor.fetchone()
     # psycopg decodes json itself; SQLite hands back the text.
     return json.loads(rows) if isinstance(rows, str) else rows
+
+
+def select_lookup_json(group: str, key: str, value: str, table: str) -> str:
+    """`{group: {key: value}}` over every row of `table` as JSON text, built by the database.
+
+    `select_all_at_once` shaped as the lookup the caller wants: the database
+    groups the rows into nested JSON objects in one step (the GIL released
+    throughout), and `json.loads` of the text builds the dicts in C, so no
+    Python loop runs over the rows. Text rather than decoded, so it can go
+    to another process as it is. Each (group, key) pair must be unique (a
+    JSON object keeps one value per key); `key` must be text and `value`
+    JSON-representable.
+    """
+    if connection.vendor == "postgresql":
+        sql = (
+            "SELECT COALESCE(json_object_agg(grouped.name, grouped.lookup), '{}')::text FROM "
+            f"(SELECT {group} AS name, json_object_agg({key}, {value}) AS lookup "
+            f"FROM {table} GROUP BY {group}) AS grouped"
+        )
+    else:
+        sql = (
+            "SELECT json_group_object(grouped.name, json(grouped.lookup)) FROM "
+            f"(SELECT {group} AS name, json_group_object({key}, {value}) AS lookup "
+            f"FROM {table} GROUP BY {group}) AS grouped"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        (lookup,) = cursor.fetchone()
+    return lookup
