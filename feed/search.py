@@ -114,8 +114,8 @@ def _contains_every(words) -> Q:
 
 
 def _index_can_find(word: str) -> bool:
-    # FTS5's query parser ends a string at NUL; such a word stays a LIKE.
-    return len(word) >= TRIGRAM_LENGTH and "\x00" not in word
+    # No word holds a NUL, which FTS5's query parser would end it at: query_words splits there.
+    return len(word) >= TRIGRAM_LENGTH
 
 
 def _match_expression(words: list[str]) -> str:

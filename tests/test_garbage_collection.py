@@ -1,8 +1,10 @@
-"""Pausing the cyclic garbage collector around bulk work (tsundoku.garbage_collection)."""
+"""The collector paused around bulk work, start-up objects frozen (tsundoku.garbage_collection)."""
 
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 
 import pytest
 
@@ -46,3 +48,14 @@ def test_an_error_inside_still_switches_it_back_on():
         raise RuntimeError("boom")
 
     assert gc.isenabled()
+
+
+def test_a_web_process_freezes_what_start_up_made_and_keeps_collecting():
+    # In a process of its own: freezing this one would change every later test's collections.
+    probe = "import gc, tsundoku.wsgi; print(gc.get_freeze_count(), gc.isenabled())"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    frozen, enabled = result.stdout.split()
+    assert int(frozen) > 10_000  # Django and the apps, loaded
+    assert enabled == "True"
