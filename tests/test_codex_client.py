@@ -36,6 +36,7 @@ from codex_sync.client import (
     CodexUnreachable,
     CodexUnsupported,
     ExternalIndexPage,
+    _parse_external_id,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "codex"
@@ -358,6 +359,59 @@ def test_malformed_external_id_entries_are_skipped_not_the_series(mocked, client
         CodexExternalId("api:anilist", "30002", None),
         CodexExternalId("api:mangaupdates", "15", None),
     )
+
+
+# Entries the parser's fast pass takes or hands to the careful one (`_parse_external_id`).
+ODD_EXTERNAL_IDS = [
+    {"source": " api:anilist ", "externalId": " 30002 ", "externalUrl": " https://a.test/1 "},
+    {"source": "api:anilist", "externalId": "30003", "externalUrl": "   "},
+    {"source": "api:anilist", "externalId": "30004", "externalUrl": None},
+    {"source": "api:anilist", "externalId": "30005", "externalUrl": 7},
+    {"source": "api:mal", "externalId": "   "},
+    {"source": "  ", "externalId": "1"},
+    {"source": 3, "externalId": "1"},
+    {"source": "api:mangaupdates", "externalId": 15},
+    {"source": "api:mangaupdates", "externalId": True},
+    {"source": "api:mangaupdates", "externalId": 1.5},
+    ["api:mal", "1"],
+    None,
+]
+
+
+def test_the_fast_pass_over_external_ids_keeps_what_the_careful_checks_keep(mocked, client):
+    item = series_item(1, externalIds=ODD_EXTERNAL_IDS)
+    mocked.get(INDEX_URL, json=index_page([item], page=1, page_size=500, total=1))
+
+    (series,) = client.fetch_full_index()
+
+    assert series.external_ids == (
+        CodexExternalId("api:anilist", "30002", "https://a.test/1"),
+        CodexExternalId("api:anilist", "30003", None),
+        CodexExternalId("api:anilist", "30004", None),
+        CodexExternalId("api:anilist", "30005", None),
+        CodexExternalId("api:mangaupdates", "15", None),
+    )
+    careful = [_parse_external_id(entry, series.id) for entry in ODD_EXTERNAL_IDS]
+    assert series.external_ids == tuple(entry for entry in careful if entry is not None)
+
+
+def test_counts_outside_the_usual_shapes_go_through_the_checks(mocked, client):
+    item = series_item(1, localMaxVolume=True, localMaxChapter="HUGE", volumesOwned=-0.0)
+    item["id"] = "  " + item["id"] + " "
+    body = json.dumps(index_page([item], page=1, page_size=500, total=1))
+    # 1e400 decodes as infinity: JSON has no Infinity, but its number syntax reaches it.
+    body = body.replace('"HUGE"', "1e400")
+    mocked.get(INDEX_URL, body=body, content_type="application/json")
+
+    (series,) = client.fetch_full_index()
+
+    assert series.id == series_item(1)["id"]
+    assert (series.local_max_volume, series.local_max_chapter, series.volumes_owned) == (
+        None,
+        None,
+        0,
+    )
+    assert isinstance(series.volumes_owned, int)
 
 
 def test_odd_counts_become_unknown_instead_of_failing_the_sweep(mocked, client):
