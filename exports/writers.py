@@ -415,11 +415,38 @@ def markdown_inline_each(texts: list[str]) -> list[str]:
 
 def _inline_lines(texts: list[str]) -> str:
     """`markdown_inline` of each text, one per line."""
-    return "\n".join([" ".join(text.split()) for text in texts]).translate(_MARKDOWN_ESCAPES)
+    if _single_spaced(texts):
+        lines = "\n".join(texts)
+    else:
+        lines = "\n".join([" ".join(text.split()) for text in texts])
+    return lines.translate(_MARKDOWN_ESCAPES)
 
 
-# `_BLOCK_START` at the start of every line of a text.
-_BLOCK_STARTS = re.compile(_BLOCK_START.pattern, re.MULTILINE)
+def _single_spaced(texts: list[str]) -> bool:
+    """Whether `" ".join(text.split())` leaves every text as it is, checked in two C scans.
+
+    Splitting and joining each text was most of a Markdown column's cost,
+    and titles, genres and descriptions are nearly always one line with
+    single spaces already. Every whitespace character but the space is
+    unprintable (`str.isprintable`), so a printable text holds no other; the
+    texts that are not empty, joined by spaces, then hold two in a row or
+    start or end with one exactly when one of them does.
+    """
+    spaced = " ".join([text for text in texts if text])
+    if not spaced:
+        return True
+    return spaced.isprintable() and "  " not in spaced and spaced[0] != " " and spaced[-1] != " "
+
+
+# `_BLOCK_START` at the start of every line of a text, as a substitution over
+# the lines joined after a newline: one led by a literal newline is searched
+# for by its newline, where `^` in multi-line mode is tried at every character.
+_BLOCK_STARTS = re.compile("\n" + _BLOCK_START.pattern.removeprefix("^"))
+
+
+def _escape_block_starts(lines: str) -> str:
+    """`lines` with a backslash before each line's start that `_BLOCK_START` matches."""
+    return _BLOCK_STARTS.sub(r"\n\\\1", "\n" + lines)[1:]
 
 
 def markdown_paragraphs_each(texts: list[str]) -> list[str]:
@@ -430,11 +457,18 @@ def markdown_paragraphs_each(texts: list[str]) -> list[str]:
     one line (`_inline_lines`), the starts escaped over all lines at once,
     and each text's non-empty lines joined again.
     """
-    paragraphs = [_PARAGRAPH_BREAK.split(text.strip()) for text in texts]
+    # A break holds two newlines: a text without one is one paragraph, unsplit.
+    paragraphs = [
+        _PARAGRAPH_BREAK.split(text.strip()) if "\n" in text else [text.strip()] for text in texts
+    ]
     flat = [paragraph for parts in paragraphs for paragraph in parts]
     if not flat:
         return []
-    lines = iter(_BLOCK_STARTS.sub(r"\\\1", _inline_lines(flat)).split("\n"))
+    lines = _escape_block_starts(_inline_lines(flat)).split("\n")
+    if len(lines) == len(texts):
+        # One paragraph each: a text is its line ("" as joining no lines gives).
+        return lines
+    lines = iter(lines)
     return [
         "\n\n".join([line for line in islice(lines, len(parts)) if line]) for parts in paragraphs
     ]
@@ -520,6 +554,16 @@ def _anchor_texts(values: ColumnGetter) -> ColumnGetter:
     )
 
 
+def _paragraph_blocks(values: ColumnGetter) -> ColumnGetter:
+    """A paragraph field's block per row: its paragraphs after a blank line, "" for none."""
+
+    def blocks(columns: Columns) -> list[str]:
+        texts = markdown_paragraphs_each([text or "" for text in values(columns)])
+        return [f"\n{text}\n" if text else "" for text in texts]
+
+    return blocks
+
+
 TYPE_TITLES = {
     ExportType.SERIES: "series",
     ExportType.RELEASES: "releases",
@@ -557,10 +601,15 @@ class MarkdownWriter(ExportWriter):
             self._section_texts = [
                 _anchor_texts(self.series.values(anchor)),
                 *(markdown_values(field, self.series) for field in bullets),
+                *(
+                    _paragraph_blocks(self.series.values(field))
+                    for field in details
+                    if field.key in self.PARAGRAPH_FIELDS
+                ),
             ]
-            self._paragraphs = [
-                self.series.values(field) for field in details if field.key in self.PARAGRAPH_FIELDS
-            ]
+            # Each paragraph field's block ("" for none) ends the section: filled
+            # by the same `%`, not appended to every section's text afterwards.
+            self._section += "%s" * (len(self._section_texts) - 1 - len(bullets))
         if self.releases is not None:
             fields = self.releases.fields
             labels = [markdown_inline(field.label) for field in fields]
@@ -578,12 +627,6 @@ class MarkdownWriter(ExportWriter):
             section % texts
             for texts in zip(*[text(values) for text in self._section_texts], strict=True)
         ]
-        for paragraphs in self._paragraphs:
-            texts = markdown_paragraphs_each([text or "" for text in paragraphs(values)])
-            sections = [
-                f"{section}\n{text}\n" if text else section
-                for section, text in zip(sections, texts, strict=True)
-            ]
         if releases is not None:
             tables = _grouped_texts(releases, self._table_rows, self._release_table)
             empty = self._release_table([])

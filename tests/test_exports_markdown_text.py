@@ -16,6 +16,7 @@ from exports.writers import (
     EMPTY,
     _markdown_url,
     _markdown_urls,
+    _single_spaced,
     markdown_inline,
     markdown_inline_each,
     markdown_paragraphs_each,
@@ -49,6 +50,26 @@ def test_a_column_escaped_at_once_is_each_text_escaped(texts):
     assert markdown_inline_each(texts) == [markdown_inline(text) for text in texts]
 
 
+# Texts as columns mostly hold them: words between single spaces, now and then
+# one with a stray space, a tab, a newline or a no-break space.
+WORDS = st.lists(st.sampled_from(["Drama", "漫画", "a_b", "#1", "x", ""]), max_size=4)
+SINGLE_SPACED = WORDS.map(" ".join)
+STRAY = st.sampled_from([" ", "  ", "\t", "\n", "\xa0", "\u3000", "\x1c"])
+NEARLY_SINGLE_SPACED = st.one_of(
+    SINGLE_SPACED, st.tuples(SINGLE_SPACED, STRAY, SINGLE_SPACED).map("".join)
+)
+
+
+@given(st.lists(NEARLY_SINGLE_SPACED))
+def test_single_spaced_is_normalising_changing_nothing(texts):
+    assert _single_spaced(texts) == all(" ".join(text.split()) == text for text in texts)
+
+
+@given(st.lists(NEARLY_SINGLE_SPACED))
+def test_a_single_spaced_column_escaped_at_once_is_each_text_escaped(texts):
+    assert markdown_inline_each(texts) == [markdown_inline_by_the_rule(text) for text in texts]
+
+
 def test_escaping_examples():
     assert (
         markdown_inline("  Title |\n with <b>*bold*</b>  ")
@@ -72,6 +93,11 @@ def markdown_paragraphs_one_by_one(text: str) -> str:
 
 @given(st.lists(st.text(alphabet=st.sampled_from(TRICKY + "\\`*_[]<>|~#-=+1.)a漫")) | st.text()))
 def test_paragraphs_escaped_a_column_at_a_time_follow_the_rule(texts):
+    assert markdown_paragraphs_each(texts) == [markdown_paragraphs_one_by_one(t) for t in texts]
+
+
+@given(st.lists(st.one_of(NEARLY_SINGLE_SPACED, st.sampled_from(["- a", "12) b", "=", "1.5"]))))
+def test_one_paragraph_texts_escaped_a_column_at_a_time_follow_the_rule(texts):
     assert markdown_paragraphs_each(texts) == [markdown_paragraphs_one_by_one(t) for t in texts]
 
 
