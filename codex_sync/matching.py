@@ -50,7 +50,7 @@ CatalogIndex = dict[str, dict[str, int | tuple[int, ...]]]
 def catalog_index(stored_ids: dict[str, dict[str, int]]) -> CatalogIndex:
     """The catalog's ids as a `CatalogIndex`, from `{provider: {stored id: series id}}`.
 
-    The database builds that lookup in one step (`tsundoku.db.select_lookup`),
+    The database builds that lookup in one step (`tsundoku.db.select_lookup_json`),
     so no Python loop runs over its 250k rows; only ids not stored in their
     canonical spelling are re-keyed here, in place. Usually that is none, but
     the catalog may hold one MangaUpdates id in both spellings on two series;

@@ -91,6 +91,8 @@ class MatchingProcess:
         self._child_end = child_end
         self._early_failure: BaseException | None = None
         self._sending = threading.Lock()  # two threads send: the download's and the sweep's
+        # The download thread reads a failure too (`_send`), beside the sweep's own reads.
+        self._receiving = threading.Lock()
 
     def __enter__(self) -> MatchingProcess:
         self._process.start()
@@ -115,8 +117,9 @@ class MatchingProcess:
 
     def failure_so_far(self) -> None:
         """Raise what the process failed with, if it has failed already (does not wait)."""
-        if self._early_failure is None and self._connection.poll():
-            self._early_failure = self._receive()
+        with self._receiving:
+            if self._early_failure is None and self._connection.poll():
+                self._early_failure = self._receive()
         if self._early_failure is not None:
             raise self._early_failure
 
@@ -124,7 +127,8 @@ class MatchingProcess:
         """Tell the process the last page has been sent, and wait for its answer."""
         self.failure_so_far()
         self._send(("end",))
-        answer = self._receive()
+        with self._receiving:
+            answer = self._receive()
         if isinstance(answer, BaseException):
             raise answer
         return answer

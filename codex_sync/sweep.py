@@ -332,7 +332,9 @@ def _fetch_and_match(
     last_write = 0.0
     pages_seen = 0
     try:
-        # The process forks before the download thread starts: fewer threads to fork beside.
+        # The process forks before the download thread starts, so only the lock's
+        # heartbeat thread is forked beside; the child takes no lock and opens no
+        # database (logging re-creates its own locks after a fork).
         with (
             MatchingProcess(client, link_store.uuid_to_db()) as matching,
             IndexDownload(client, deliver=matching.send_pages) as download,

@@ -103,6 +103,23 @@ class SeriesFilters:
     scope: str = "discovered"
     following: bool = False
 
+    def narrowed_except_by(self, *kept: str) -> bool:
+        """Whether any filter but the scope, sort and those named in `kept` narrows the list.
+
+        The cheaper counts (`count_series`, `feed.series_page.codex_total`)
+        apply only when one kind of filter is set; a filter added here is
+        seen by both.
+        """
+        narrowing = {
+            "q": bool(self.q),
+            "kinds": bool(self.kinds),
+            "statuses": bool(self.statuses),
+            "has_releases": self.has_releases is not None,
+            "codex_statuses": bool(self.codex_statuses),
+            "following": self.following,
+        }
+        return any(value for name, value in narrowing.items() if name not in kept)
+
     def as_query_params(self) -> dict[str, str]:
         """The filters back as URL parameters (for pagination links and 'export this view')."""
         params: dict[str, str] = {}
@@ -276,14 +293,7 @@ def count_series(filters: SeriesFilters) -> int | None:
     costs a read of every series' titles. None when that does not apply;
     the caller counts its queryset.
     """
-    narrowed = (
-        filters.kinds
-        or filters.statuses
-        or filters.has_releases is not None
-        or filters.codex_statuses
-        or filters.following
-    )
-    if not filters.q or narrowed:
+    if not filters.q or filters.narrowed_except_by("q"):
         return None
     leaving_out = UNDISCOVERED if filters.scope == "discovered" else None
     return count_in_index(Series.objects.all(), filters.q, leaving_out=leaving_out)

@@ -133,7 +133,8 @@ def codex_total(filters: SeriesFilters, listed: QuerySet[Series]) -> tuple[int, 
         terms = [(1, listed)]
     selects, params = [], []
     for _sign, queryset in terms:
-        sql, query_params = queryset.order_by().values("pk").query.sql_with_params()
+        compiler = queryset.order_by().values("pk").query.get_compiler(using=listed.db)
+        sql, query_params = compiler.as_sql()
         selects.append(f"(SELECT COUNT(*) FROM ({sql}) counted)")
         params += query_params
     connection = connections[listed.db]
@@ -150,13 +151,7 @@ def codex_total(filters: SeriesFilters, listed: QuerySet[Series]) -> tuple[int, 
 
 
 def _scope_is_the_only_other_filter(filters: SeriesFilters) -> bool:
-    return not (
-        filters.q
-        or filters.kinds
-        or filters.statuses
-        or filters.has_releases is not None
-        or filters.following
-    )
+    return not filters.narrowed_except_by("codex_statuses")
 
 
 def _scope_only_terms(filters: SeriesFilters) -> list[tuple[int, QuerySet]]:
