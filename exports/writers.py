@@ -334,15 +334,29 @@ _CSV_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[Any]]] = {
 
 def _csv_cells(reader: RowReader, field: ExportField) -> ColumnGetter:
     """A batch's columns → the field's CSV cells."""
-    if field.kind in _CSV_COLUMNS:
-        cells, values = _CSV_COLUMNS[field.kind], reader.values(field)
-        return lambda columns: cells(values(columns))
-    return reader.values(
+    return _column_cells(
+        reader,
         field,
+        _CSV_COLUMNS,
         _CSV_CELLS.get(field.kind),
         # From stored text, `iso_seconds` is `iso_timestamp`'s text.
         stored_text=iso_seconds if field.kind == K.DATETIME else None,
     )
+
+
+def _column_cells(
+    reader: RowReader,
+    field: ExportField,
+    by_column: dict[ValueKind, Callable[[Sequence[Any]], list[Any]]],
+    form: Callable[[Any], Any] | None,
+    **value_options: Any,
+) -> ColumnGetter:
+    """A batch's columns → the field's cells: a whole column at once where the
+    writer has a maker for the field's kind (`by_column`), else `form` value by value."""
+    if field.kind in by_column:
+        cells, values = by_column[field.kind], reader.values(field)
+        return lambda columns: cells(values(columns))
+    return reader.values(field, form, **value_options)
 
 
 class CsvWriter(ExportWriter):
@@ -539,12 +553,14 @@ _MARKDOWN_COLUMNS: dict[ValueKind, Callable[[Sequence[Any]], list[str]]] = {
 
 def markdown_values(export_field: ExportField, reader: RowReader) -> ColumnGetter:
     """A batch's columns → the field's Markdown text per row; `—` for none, "" or no items."""
-    if export_field.kind in _MARKDOWN_COLUMNS:
-        cells, values = _MARKDOWN_COLUMNS[export_field.kind], reader.values(export_field)
-        return lambda columns: cells(values(columns))
-    form = _MARKDOWN_FORMS.get(export_field.kind, _markdown_inline_value)
-    stored_text = utc_minutes if export_field.kind == K.DATETIME else None
-    return reader.values(export_field, form, missing=EMPTY, stored_text=stored_text)
+    return _column_cells(
+        reader,
+        export_field,
+        _MARKDOWN_COLUMNS,
+        _MARKDOWN_FORMS.get(export_field.kind, _markdown_inline_value),
+        missing=EMPTY,
+        stored_text=utc_minutes if export_field.kind == K.DATETIME else None,
+    )
 
 
 def _anchor_texts(values: ColumnGetter) -> ColumnGetter:
