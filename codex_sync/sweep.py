@@ -205,7 +205,7 @@ def _sweep(
         return _finish(run, started, SyncOutcome.PREFLIGHT_FAILED, error=last_error())
 
     try:
-        catalog, matched = _fetch_and_match(client, token, on_progress, run)
+        manual, matched = _fetch_and_match(client, token, on_progress, run)
     except (CodexUnauthorized, CodexForbidden) as exc:
         record_auth_failure(exc)
         return _finish(run, started, SyncOutcome.AUTH_FAILED, error=str(exc))
@@ -221,17 +221,9 @@ def _sweep(
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
 
     try:
-        return _apply(run, started, matched, catalog, token, apply_anyway)
+        return _apply(run, started, matched, manual, token, apply_anyway)
     except LockLost as exc:
         return _finish(run, started, SyncOutcome.ERROR, error=str(exc))
-
-
-@dataclass
-class CatalogSnapshot:
-    """What the apply compares with: the manual links and the stored auto links."""
-
-    manual: list[tuple[int, str]]
-    stored_auto: dict[int, link_store.LinkRow]
 
 
 def read_manual_links() -> list[tuple[int, str]]:
@@ -321,13 +313,14 @@ class IndexDownload:
 
 def _fetch_and_match(
     client: CodexClient, token: str, on_progress: ProgressCallback | None, run: SyncRun
-) -> tuple[CatalogSnapshot, Matched]:
+) -> tuple[list[tuple[int, str]], Matched]:
     """Download every page while the matching process parses and matches each as it comes.
 
-    Meanwhile this thread reads the catalog (for the matching process) and
-    the stored links (for the apply). Returns those and what the matching
-    process made of the whole index; raises whatever the walk or the
-    matching raised (nothing has been written then).
+    Meanwhile this thread reads the catalog, the manual links and the stored
+    automatic links, all for the matching process. Returns the manual links
+    (for the apply) and what the matching process made of the whole index;
+    raises whatever the walk or the matching raised (nothing has been
+    written then).
     """
     last_write = 0.0
     pages_seen = 0
@@ -346,8 +339,8 @@ def _fetch_and_match(
                     "provider", "external_id", "series_id", ExternalId._meta.db_table
                 ),
                 manual,
+                link_store.auto_links_json(),
             )
-            catalog = CatalogSnapshot(manual=manual, stored_auto=link_store.read_auto_links())
             for pages, total_pages in download.arrivals():
                 for _page in range(pages):
                     pages_seen += 1
@@ -365,37 +358,30 @@ def _fetch_and_match(
     finally:
         # Also on failure: "failed after 2 of 5 pages" is worth seeing in the run.
         run.pages = pages_seen
-    return catalog, matched
+    return manual, matched
 
 
 def _apply(
     run: SyncRun,
     started: float,
     matched: Matched,
-    catalog: CatalogSnapshot,
+    manual: list[tuple[int, str]],
     token: str,
     apply_anyway: bool = False,
 ) -> SweepResult:
     """Write only what changed, in one transaction of set-based writes.
 
-    Comparing against the stored auto links keeps a re-sweep of an unchanged
-    library to a handful of tiny statements, and a first sweep to one INSERT.
+    The matching process compared the index with the stored auto links, so
+    a re-sweep of an unchanged library is a handful of tiny statements, and
+    a first sweep one INSERT.
     """
-    manual, stored_auto = catalog.manual, catalog.stored_auto
-    changed = []
-    desired = set()
-    for row in matched.links:
-        series_id = row[0]  # a LinkRow starts with its series id, see link_store.LINK_COLUMNS
-        desired.add(series_id)
-        if stored_auto.get(series_id) != row:
-            changed.append(row)
+    links = matched.links
     fetched = matched.fetched
-    gone = sorted(set(stored_auto) - desired)
-    if not apply_anyway and would_hold_back(len(gone), len(stored_auto)):
-        message = held_back_message(len(gone), len(stored_auto))
+    if not apply_anyway and would_hold_back(len(links.remove), links.stored):
+        message = held_back_message(len(links.remove), links.stored)
         record_error(message)
         run.fetched = fetched
-        run.linked = len(stored_auto) + len(manual)
+        run.linked = links.stored + len(manual)
         run.removed_links = 0
         return _finish(run, started, SyncOutcome.HELD_BACK, error=message)
     now = timezone.now()
@@ -404,8 +390,8 @@ def _apply(
         # worker) must not overwrite what the sweep that took over applied.
         if not renew_lock(token):
             raise LockLost(LOCK_LOST_MESSAGE)
-        removed = link_store.delete_auto_links(gone)
-        link_store.upsert_auto_links(changed, now)
+        removed = link_store.delete_auto_links(links.remove)
+        link_store.upsert_auto_links(links.write, now)
         link_store.refresh_manual_links(matched.manual_counts, now)
         link_store.replace_unmatched(matched.unmatched, now)
         link_store.replace_conflicts(matched.conflicts, now)
@@ -416,7 +402,7 @@ def _apply(
         record_success(now, linked=linked, fetched=fetched)
         run.fetched = fetched
         run.linked = linked
-        run.new_links = len(desired - set(stored_auto))
+        run.new_links = links.new
         run.removed_links = removed
         run.conflicts = len(matched.conflicts)
         run.unmatched = len(matched.unmatched)

@@ -859,6 +859,45 @@ def test_a_resweep_of_an_unchanged_library_rewrites_no_link_yet_every_reader_see
     ] == int(last_sweep_at.timestamp())
 
 
+def test_a_resweep_compares_every_kind_of_count_as_stored_and_writes_only_what_changed(
+    make_series, codex
+):
+    """The stored links travel to the matching process as the database's JSON:
+    a count that came back from it spelt differently (12.5, 100.0, null) would
+    make every re-sweep rewrite every link."""
+    for number in range(1, 6):
+        make_series(f"Series {number}", mangabaka=str(500 + number))
+    counts = [
+        {"volume": 12, "chapter": 100.0, "owned": 12},
+        {"volume": None, "chapter": 12.5, "owned": None},
+        {"volume": 3, "chapter": None, "owned": 0},
+        {"volume": None, "chapter": None, "owned": None},
+        {"volume": 7, "chapter": 0.1, "owned": 7},
+    ]
+    codex.items = [
+        codex_item(number, ("plugin:mangabaka", str(500 + number)), **counts[number - 1])
+        for number in range(1, 6)
+    ]
+    assert run_sweep().new_links == 5
+    first = {link.series_id: link.synced_at for link in CodexLink.objects.all()}
+
+    assert run_sweep().new_links == 0
+    assert {link.series_id: link.synced_at for link in CodexLink.objects.all()} == first
+
+    codex.items[1]["localMaxChapter"] = 13.5  # one series moved on
+    del codex.items[4]  # one left the library
+    result = run_sweep()
+
+    assert (result.new_links, result.removed_links) == (0, 1)
+    rewritten = {
+        link.series_id
+        for link in CodexLink.objects.all()
+        if link.synced_at != first[link.series_id]
+    }
+    assert rewritten == {Series.objects.get(canonical_title="Series 2").pk}
+    assert CodexLink.objects.get(series__canonical_title="Series 2").local_max_chapter == 13.5
+
+
 def test_a_manual_link_keeps_its_own_synced_time(make_series, codex):
     series = make_series("Shelf only")
     CodexLink.objects.create(

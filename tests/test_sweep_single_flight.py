@@ -115,13 +115,13 @@ def test_a_sweep_whose_lock_was_taken_over_before_persisting_applies_nothing(
 ):
     make_series("One", mangabaka="1")
     codex.items = [codex_item(1, ("plugin:mangabaka", "1"))]
-    real_read_auto_links = sweep.link_store.read_auto_links
+    real_auto_links_json = sweep.link_store.auto_links_json
 
     def stall_then_read():
         take_the_lock_over()
-        return real_read_auto_links()
+        return real_auto_links_json()
 
-    monkeypatch.setattr(sweep.link_store, "read_auto_links", stall_then_read)
+    monkeypatch.setattr(sweep.link_store, "auto_links_json", stall_then_read)
 
     result = run_sweep()
 

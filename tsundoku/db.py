@@ -272,20 +272,28 @@ def select_all_at_once(columns: Sequence[str], rest_of_query: str, params: Seque
     must take it back before the next: while another thread of the process
     is busy (the Codex sweep downloads pages on one), each take-back can wait a
     whole switch interval, so a 100k-row read crawls. Folded into one JSON
-    array, the database walks every row in a single call with the GIL
-    released, truly alongside the other thread, and `json.loads` builds the
-    rows in C. Columns must be JSON-representable (text, numbers, null).
+    array (`select_all_json`), the database walks every row in a single call
+    with the GIL released, truly alongside the other thread, and
+    `json.loads` builds the rows in C.
+    """
+    return json.loads(select_all_json(columns, rest_of_query, params))
+
+
+def select_all_json(columns: Sequence[str], rest_of_query: str, params: Sequence = ()) -> str:
+    """`select_all_at_once`'s rows as the JSON text of an array of arrays, not yet decoded.
+
+    Text, so it can go to another process as it is. Columns must be
+    JSON-representable (text, numbers, null).
     """
     selected = ", ".join(columns)
     if connection.vendor == "postgresql":
-        sql = f"SELECT COALESCE(json_agg(json_build_array({selected})), '[]') {rest_of_query}"
+        sql = f"SELECT COALESCE(json_agg(json_build_array({selected})), '[]')::text {rest_of_query}"
     else:
         sql = f"SELECT json_group_array(json_array({selected})) {rest_of_query}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         (rows,) = cursor.fetchone()
-    # psycopg decodes json itself; SQLite hands back the text.
-    return json.loads(rows) if isinstance(rows, str) else rows
+    return rows
 
 
 def select_lookup_json(group: str, key: str, value: str, table: str) -> str:

@@ -1,0 +1,35 @@
+"""`link_store.link_changes`: what a sweep writes and removes, against the stored links."""
+
+from __future__ import annotations
+
+import json
+
+from codex_sync.link_store import LinkChanges, link_changes, stored_links
+
+
+def row(series_id: int, uuid: str = "a" * 32, chapter: float | None = 1.0) -> tuple:
+    return (series_id, uuid, "mangabaka", str(series_id), 1, chapter, 1)
+
+
+def test_only_new_and_changed_rows_are_written_and_missing_ones_removed():
+    stored = stored_links(json.dumps([list(row(1)), list(row(2)), list(row(3)), list(row(9))]))
+
+    changes = link_changes([row(1), row(2, chapter=2.5), row(4), row(5, uuid="b" * 32)], stored)
+
+    assert changes == LinkChanges(
+        write=[row(2, chapter=2.5), row(4), row(5, uuid="b" * 32)], remove=[3, 9], stored=4, new=2
+    )
+
+
+def test_an_unchanged_index_writes_and_removes_nothing():
+    rows = [row(series_id, chapter=chapter) for series_id, chapter in ((1, None), (2, 12.5))]
+
+    changes = link_changes(rows, stored_links(json.dumps([list(r) for r in rows])))
+
+    assert changes == LinkChanges(write=[], remove=[], stored=2, new=0)
+
+
+def test_a_first_sweep_writes_every_row():
+    changes = link_changes([row(2), row(1)], stored_links("[]"))
+
+    assert changes == LinkChanges(write=[row(2), row(1)], remove=[], stored=0, new=2)
