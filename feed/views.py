@@ -169,7 +169,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
         ExternalId.objects.filter(provider=provider, external_id=external_id)
         .values_list("series_id", flat=True)
         .first()
-        if provider and external_id
+        # PostgreSQL refuses a NUL in any text it is sent, and no stored id holds one.
+        if provider and external_id and "\x00" not in provider + external_id
         else None
     )
     if series_id is None:

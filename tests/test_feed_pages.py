@@ -444,6 +444,17 @@ def test_lookup_of_an_unknown_id_is_a_404_page(client, make_series):
     assert "mal:42" in response.content.decode()
 
 
+@pytest.mark.parametrize("source, external_id", [("mangabaka", "4\x002"), ("manga\x00baka", "42")])
+def test_lookup_of_an_id_with_a_nul_is_a_404_page_on_every_database(
+    client, make_series, source, external_id
+):
+    # PostgreSQL refuses a NUL in any text it is sent; no stored id holds one.
+    make_series("Berserk", mangabaka="42")
+    response = client.get("/series/lookup", {"source": source, "id": external_id})
+    assert response.status_code == 404
+    assert "No series with that id" in response.content.decode()
+
+
 def test_lookup_without_parameters_is_a_404_page(client, db):
     response = client.get("/series/lookup")
     assert response.status_code == 404
