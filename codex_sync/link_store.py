@@ -87,7 +87,7 @@ def link_row(match: Match, db_uuid: Callable[[str], str]) -> LinkRow:
 
 
 def auto_links_json() -> str:
-    """Every stored automatic link as a `LinkRow`, in one JSON array's text: one query.
+    """Every stored automatic link, as JSON text: an array of `LINK_COLUMNS` arrays; one query.
 
     Built by the database in one step (`select_all_json`), and without the
     ORM, which would build 100k UUID objects only for the sweep to compare
@@ -120,10 +120,12 @@ def stored_links(auto_links_json_text: str) -> dict[int, LinkRow]:
 
 
 def link_changes(wanted: Iterable[LinkRow], stored: dict[int, LinkRow]) -> LinkChanges:
-    """Compare the links a sweep asks for with the stored ones (`stored_links`); empties `stored`.
+    """Compare the links a sweep asks for with the stored ones (`stored_links`); uses up `stored`.
 
     A re-sweep of an unchanged library writes nothing, so only what differs
     travels on to the apply: on a re-sweep, a handful of rows instead of 90k.
+    Each wanted row is taken out of `stored` as it is compared; what is left
+    are the links to remove.
     """
     stored_count = len(stored)
     write = []

@@ -76,12 +76,11 @@ class MatchingProcess:
     """A forked process matching the index pages it is sent; use as a context manager.
 
     `send_pages` as they arrive (from the download's thread: the process
-    parses them at once) and `send_catalog` (the catalog's ids as
-    `select_lookup_json`'s text, the manual links, and the stored automatic
-    links as `link_store.auto_links_json`'s text) as soon as it has been
-    read; then `result()`. A failure in the process (a page that is not
-    JSON, an incomplete index) is raised by `failure_so_far` or `result`,
-    in this process.
+    parses them at once), `send_catalog` (the catalog's ids as
+    `select_lookup_json`'s text, and the manual links) and
+    `send_stored_links` as soon as each has been read; then `result()`. A
+    failure in the process (a page that is not JSON, an incomplete index)
+    is raised by `failure_so_far` or `result`, in this process.
     """
 
     def __init__(self, client: CodexClient, db_uuid: Callable[[str], str]) -> None:
@@ -114,10 +113,15 @@ class MatchingProcess:
             self._process.join()
         self._process.close()
 
-    def send_catalog(
-        self, catalog_json: str, manual: Sequence[tuple[int, str]], auto_links_json: str
-    ) -> None:
-        self._send(("catalog", catalog_json, list(manual), auto_links_json))
+    def send_catalog(self, catalog_json: str, manual: Sequence[tuple[int, str]]) -> None:
+        self._send(("catalog", catalog_json, list(manual)))
+
+    def send_stored_links(self, auto_links_json: str) -> None:
+        """The stored automatic links (`link_store.auto_links_json`'s text), after the catalog.
+
+        Apart from the catalog so matching starts while they are read.
+        """
+        self._send(("stored", auto_links_json))
 
     def send_pages(self, bodies: list[ExternalIndexBody]) -> None:
         self._send(("pages", bodies))
@@ -184,12 +188,10 @@ def _match(connection, client: CodexClient, db_uuid: Callable[[str], str]) -> Ma
     # Pages parsed before the catalog arrived, matched once it has.
     waiting: list[tuple[CodexSeries, ...]] = []
     fetched = 0
-    stored: dict[int, link_store.LinkRow] = {}
+    stored: dict[int, link_store.LinkRow] | None = None
     while (message := connection.recv())[0] != "end":
         if message[0] == "catalog":
-            _kind, catalog_json, manual, auto_links_json = message
-            # Decoded now, while pages still download, not after the last one.
-            stored = link_store.stored_links(auto_links_json)
+            _kind, catalog_json, manual = message
             matcher = IndexMatcher(
                 catalog_index(json.loads(catalog_json)),
                 manual_series_ids={series_id for series_id, _ in manual},
@@ -198,6 +200,10 @@ def _match(connection, client: CodexClient, db_uuid: Callable[[str], str]) -> Ma
             for items in waiting:
                 matcher.add(items)
             waiting = []
+            continue
+        if message[0] == "stored":
+            # Decoded now, while pages still download, not after the last one.
+            stored = link_store.stored_links(message[1])
             continue
         for body in message[1]:
             page = guard.admit(client.parse_external_index(body))
@@ -209,6 +215,8 @@ def _match(connection, client: CodexClient, db_uuid: Callable[[str], str]) -> Ma
     guard.finish()
     if matcher is None:
         raise RuntimeError("the sweep sent no catalog to match against")
+    if stored is None:
+        raise RuntimeError("the sweep sent no stored links to compare with")
     result = matcher.result()
     return Matched(
         links=link_store.link_changes(

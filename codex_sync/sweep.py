@@ -1,6 +1,7 @@
 """The Codex sweep pipeline (SPEC §5.2): read the whole external index, re-derive the links.
 
-    lock → preflight /info → fetch every page ‖ parse, guard and match each page → persist → record
+    lock → preflight /info → fetch every page ‖ parse, guard and match each page
+    → compare with the stored links → persist → record
 
 The steps live apart: the lock in `codex_sync.lock`, preflight and the
 connection's state in `codex_sync.connection`, the client (UUIDs canonical
@@ -339,8 +340,8 @@ def _fetch_and_match(
                     "provider", "external_id", "series_id", ExternalId._meta.db_table
                 ),
                 manual,
-                link_store.auto_links_json(),
             )
+            matching.send_stored_links(link_store.auto_links_json())
             for pages, total_pages in download.arrivals():
                 for _page in range(pages):
                     pages_seen += 1

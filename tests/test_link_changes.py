@@ -33,3 +33,20 @@ def test_a_first_sweep_writes_every_row():
     changes = link_changes([row(2), row(1)], stored_links("[]"))
 
     assert changes == LinkChanges(write=[row(2), row(1)], remove=[], stored=0, new=2)
+
+
+def test_a_count_the_database_spelt_as_a_whole_number_compares_equal():
+    # PostgreSQL's JSON writes the double 100.0 as 100; the row a sweep builds has 100.0.
+    stored = stored_links('[[1,"' + "a" * 32 + '","mangabaka","1",1,100,null]]')
+
+    changes = link_changes([(1, "a" * 32, "mangabaka", "1", 1, 100.0, None)], stored)
+
+    assert changes == LinkChanges(write=[], remove=[], stored=1, new=0)
+
+
+def test_the_links_to_remove_come_sorted():
+    stored = stored_links(json.dumps([list(row(9)), list(row(3)), list(row(5))]))
+
+    changes = link_changes([row(5)], stored)
+
+    assert changes.remove == [3, 9]

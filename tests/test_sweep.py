@@ -863,8 +863,8 @@ def test_a_resweep_compares_every_kind_of_count_as_stored_and_writes_only_what_c
     make_series, codex
 ):
     """The stored links travel to the matching process as the database's JSON:
-    a count that came back from it spelt differently (12.5, 100.0, null) would
-    make every re-sweep rewrite every link."""
+    a count that came back from it as another value or type (12.5, 100.0,
+    null) would make every re-sweep rewrite every link."""
     for number in range(1, 6):
         make_series(f"Series {number}", mangabaka=str(500 + number))
     counts = [
@@ -888,6 +888,7 @@ def test_a_resweep_compares_every_kind_of_count_as_stored_and_writes_only_what_c
     del codex.items[4]  # one left the library
     result = run_sweep()
 
+    assert result.outcome == SyncOutcome.SUCCESS
     assert (result.new_links, result.removed_links) == (0, 1)
     rewritten = {
         link.series_id
