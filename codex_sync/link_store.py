@@ -67,15 +67,16 @@ UNMATCHED_COLUMNS = {
 
 # An automatic link as stored: its `LINK_COLUMNS` in order, the UUID in the
 # database's own form (see `uuid_to_db`). The sweep builds one per match and
-# compares it with what is stored, so it is a plain tuple: 100k of them must
-# be cheap to build and to compare.
-LinkRow = tuple
+# compares it with what is stored, 100k of each, so it is a plain list: the
+# stored ones are the lists JSON decodes to, kept as they come (a list never
+# equals a tuple, so both sides must be lists).
+LinkRow = list
 
 
 def link_row(match: Match, db_uuid: Callable[[str], str]) -> LinkRow:
     """The automatic link a match asks for, with the matched Codex series' counts."""
     codex = match.codex
-    return (
+    return [
         match.series_id,
         db_uuid(codex.id),
         match.provider,
@@ -83,7 +84,7 @@ def link_row(match: Match, db_uuid: Callable[[str], str]) -> LinkRow:
         codex.local_max_volume,
         codex.local_max_chapter,
         codex.volumes_owned,
-    )
+    ]
 
 
 def auto_links_json() -> str:
@@ -116,26 +117,31 @@ class LinkChanges:
 
 def stored_links(auto_links_json_text: str) -> dict[int, LinkRow]:
     """`auto_links_json`'s text as `LinkRow`s by series id, ready for `link_changes`."""
-    return {row[0]: tuple(row) for row in json.loads(auto_links_json_text)}
+    return {row[0]: row for row in json.loads(auto_links_json_text)}
 
 
 def link_changes(wanted: Iterable[LinkRow], stored: dict[int, LinkRow]) -> LinkChanges:
-    """Compare the links a sweep asks for with the stored ones (`stored_links`); uses up `stored`.
+    """Compare the links a sweep asks for with the stored ones (`stored_links`).
 
     A re-sweep of an unchanged library writes nothing, so only what differs
     travels on to the apply: on a re-sweep, a handful of rows instead of 90k.
-    Each wanted row is taken out of `stored` as it is compared; what is left
-    are the links to remove.
+    The stored links not asked for are the ones to remove. `stored` is left
+    as it was: taking each row out as it compared equal freed 90k rows one
+    by one on the sweep's critical path.
     """
-    stored_count = len(stored)
     write = []
+    asked = set()
     new = 0
     for row in wanted:
-        before = stored.pop(row[0], None)
+        series_id = row[0]
+        asked.add(series_id)
+        before = stored.get(series_id)
         if before != row:
             write.append(row)
             new += before is None
-    return LinkChanges(write=write, remove=sorted(stored), stored=stored_count, new=new)
+    return LinkChanges(
+        write=write, remove=sorted(stored.keys() - asked), stored=len(stored), new=new
+    )
 
 
 def uuid_to_db() -> Callable[[str], str]:

@@ -50,6 +50,9 @@ logger = logging.getLogger(__name__)
 # stopping it: it ends as soon as it reads the end of the pipe.
 STOP_SECONDS = 10.0
 
+# What the process's last sweep worked on, left for its exit to free (see `_match`).
+_KEPT_UNTIL_EXIT: list[tuple] = []
+
 
 class MatchingProcessLost(Exception):
     """The matching process ended without an answer (killed, out of memory)."""
@@ -218,10 +221,15 @@ def _match(connection, client: CodexClient, db_uuid: Callable[[str], str]) -> Ma
     if stored is None:
         raise RuntimeError("the sweep sent no stored links to compare with")
     result = matcher.result()
+    wanted = [link_store.link_row(match, db_uuid) for match in result.matches]
+    # Nothing of the sweep is freed here: this process ends with `os._exit`
+    # as soon as it has answered (multiprocessing's fork start does), which
+    # hands its memory back at once. Freed one by one on the way out of this
+    # function, its million objects (the catalog, every parsed series, the
+    # stored links) took a fifth of a second before the answer could leave.
+    _KEPT_UNTIL_EXIT.append((guard, matcher, stored, wanted))
     return Matched(
-        links=link_store.link_changes(
-            (link_store.link_row(match, db_uuid) for match in result.matches), stored
-        ),
+        links=link_store.link_changes(wanted, stored),
         conflicts=result.conflicts,
         unmatched=link_store.unmatched_rows(result.unmatched, db_uuid),
         manual_counts=[
