@@ -234,10 +234,14 @@ def surfaced_beyond(
         return ()
     next_whole = math.floor(owned_up_to) + 1
     surfaced: list[Span] = []
+    # Once per span of every series on an admin page (a long run has hundreds):
+    # plain comparisons, and floats made only for the spans kept.
     for raw_start, raw_end in spans:
-        start, end = float(min(raw_start, raw_end)), float(max(raw_start, raw_end))
-        if end <= owned_up_to:
+        if raw_end < raw_start:
+            raw_start, raw_end = raw_end, raw_start
+        if raw_end <= owned_up_to:
             continue
+        start, end = float(raw_start), float(raw_end)
         if start <= owned_up_to:
             start = float(next_whole) if next_whole <= end else end
         surfaced.append((start, end))

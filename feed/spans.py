@@ -194,4 +194,6 @@ def _span_from_match(match: re.Match[str]) -> Span:
 
 def plain_number(number: float) -> int | float:
     """Whole numbers as ints so JSON prints `12`, not `12.0`; fractions stay."""
+    if type(number) is float:  # a span's ends: the usual case, called per end
+        return int(number) if number.is_integer() else number
     return int(number) if float(number).is_integer() else number

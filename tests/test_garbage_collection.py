@@ -5,8 +5,12 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import weakref
 
 import pytest
+from django.http import HttpResponse
+from django.test import override_settings
+from django.urls import path
 
 from tsundoku.garbage_collection import collector_paused
 
@@ -59,3 +63,47 @@ def test_a_web_process_freezes_what_start_up_made_and_keeps_collecting():
     frozen, enabled = result.stdout.split()
     assert int(frozen) > 10_000  # Django and the apps, loaded
     assert enabled == "True"
+
+
+class _Node:
+    """Something a weak reference can watch."""
+
+
+_SEEN: dict = {}
+
+
+def _probe(request):
+    """A view that notes whether the collector runs, and leaves a reference cycle behind."""
+    node = _Node()
+    node.itself = node
+    _SEEN.update(collector_on=gc.isenabled(), cycle=weakref.ref(node))
+    return HttpResponse("ok")
+
+
+urlpatterns = [path("probe", _probe)]
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_request_runs_with_the_collector_paused_and_its_cycles_are_freed_as_it_ends(client):
+    _SEEN.clear()
+
+    response = client.get("/probe")
+
+    assert response.status_code == 200
+    assert _SEEN["collector_on"] is False
+    assert gc.isenabled()
+    # Freed by the young collection right after the request, not left for a full one.
+    assert _SEEN["cycle"]() is None
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_a_request_s_cycles_are_freed_even_while_something_else_keeps_the_collector_paused(
+    client,
+):
+    _SEEN.clear()
+
+    with collector_paused():  # another thread's request, say
+        client.get("/probe")
+        freed = _SEEN["cycle"]() is None
+
+    assert freed

@@ -1,7 +1,8 @@
 """Keeping Python's cyclic garbage collector off work where it only costs.
 
-Two cases: bulk work that builds no cycles (`collector_paused`), and the
-objects a web process makes once at start-up (`freeze_start_up_objects`).
+Three cases: bulk work that builds no cycles (`collector_paused`), the
+objects a web process makes once at start-up (`freeze_start_up_objects`),
+and the objects each request makes (`CollectAfterEachRequestMiddleware`).
 
 Reading 100k Codex series builds about a million small objects (dicts from
 the JSON, then dataclasses and tuples) that all stay alive until the end.
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from django.http import HttpRequest, HttpResponse
 
 _lock = threading.Lock()
 _depth = 0
@@ -61,3 +64,32 @@ def freeze_start_up_objects() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+class CollectAfterEachRequestMiddleware:
+    """Pause the collector while a response is built, then collect what the request left.
+
+    Django leaves reference cycles behind on every page: a series and its
+    Codex link point at each other once `select_related` has joined them,
+    and so do prefetched rows and their parent. While a page is built, the
+    collector's young passes run every few hundred allocations and move the
+    page's objects, all still alive, to the oldest generation; once the page
+    is done they are garbage that only a full collection frees. That came
+    every few pages and cost 60–90 ms on the bench's 2 cores: the p95 of
+    the Codex-filtered feed. Paused, nothing moves up mid-request, and one
+    young collection after it frees the page's cycles in about half a
+    millisecond. Explicit rather than left to the collector once it is back
+    on, so it also happens while another thread's request keeps it paused.
+
+    First in `MIDDLEWARE`, around everything else. A streamed body
+    (exports) is produced after this returns, with the collector on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with collector_paused():
+            response = self.get_response(request)
+        gc.collect(0)
+        return response
