@@ -109,10 +109,15 @@ def auto_links_json() -> str:
 class LinkChanges:
     """What a sweep changes in the automatic links, against what was stored."""
 
-    write: list[LinkRow]  # new, or not as stored: by series id
+    # The rows to write (new, or not as stored) in the order asked for, as the
+    # one JSON text `upsert_auto_links` hands the database: encoded where the
+    # comparison runs, in the matching process. 90k rows pickled across to the
+    # sweep's process and encoded there cost twice as long.
+    write_json: str
+    written: int  # how many rows `write_json` holds
     remove: list[int]  # series ids whose stored automatic link no index entry asks for
     stored: int  # how many automatic links were stored
-    new: int  # how many of `write` are series that had no automatic link
+    new: int  # how many of the rows written are series that had no automatic link
 
 
 def stored_links(auto_links_json_text: str) -> dict[int, LinkRow]:
@@ -140,7 +145,11 @@ def link_changes(wanted: Iterable[LinkRow], stored: dict[int, LinkRow]) -> LinkC
             write.append(row)
             new += before is None
     return LinkChanges(
-        write=write, remove=sorted(stored.keys() - asked), stored=len(stored), new=new
+        write_json=rows_json(write),
+        written=len(write),
+        remove=sorted(stored.keys() - asked),
+        stored=len(stored),
+        new=new,
     )
 
 
@@ -155,7 +164,8 @@ def uuid_to_db() -> Callable[[str], str]:
     return str
 
 
-def _json_rows(rows: Iterable[Sequence]) -> str:
+def rows_json(rows: Iterable[Sequence]) -> str:
+    """Rows as the one JSON parameter the statements below unpack (see `_rows_source`)."""
     return json.dumps(list(rows), separators=(",", ":"))
 
 
@@ -187,21 +197,19 @@ def delete_auto_links(series_ids: Sequence[int]) -> int:
         cursor.execute(
             f"DELETE FROM {table} WHERE link_kind = %s "
             f"AND series_id IN (SELECT j.series_id FROM {source})",
-            [LinkKind.AUTO, _json_rows([i] for i in series_ids)],
+            [LinkKind.AUTO, rows_json([i] for i in series_ids)],
         )
         return cursor.rowcount
 
 
-def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
-    """Insert or update auto links; a series the admin linked by hand is left as it is.
+def upsert_auto_links(rows: str, synced_at: datetime) -> None:
+    """Insert or update auto links (`rows_json` of `LinkRow`s); a manual link is left as it is.
 
     `synced_at` marks only the rows written: an automatic link unchanged by a
     sweep is not rewritten (see `codex_sync.overlay.synced_at_of`). Each row
     is written with its stored status (`codex_sync.status.link_status_sql`,
     from its counts and its series), so it needs no refresh afterwards.
     """
-    if not rows:
-        return
     table = CodexLink._meta.db_table
     series_table = Series._meta.db_table
     columns = list(LINK_COLUMNS)
@@ -217,11 +225,10 @@ def upsert_auto_links(rows: Sequence[LinkRow], synced_at: datetime) -> None:
         f"ON CONFLICT (series_id) DO UPDATE SET {updates} "
         f"WHERE {table}.link_kind = %s"
     )
-    payload = _json_rows(rows)
     when = _db_datetime(synced_at)
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.
-        cursor.execute(sql, [LinkKind.AUTO, when, when, *status_params, payload, LinkKind.AUTO])
+        cursor.execute(sql, [LinkKind.AUTO, when, when, *status_params, rows, LinkKind.AUTO])
 
 
 CountRow = tuple  # `COUNT_COLUMNS` in order: a Codex series' UUID (see `uuid_to_db`), its counts
@@ -236,7 +243,7 @@ def refresh_manual_links(rows: Iterable[CountRow], synced_at: datetime) -> int:
     """Copy these Codex series' counts onto the manual links with their UUIDs."""
     table = CodexLink._meta.db_table
     source = _rows_source(COUNT_COLUMNS)
-    payload = _json_rows(rows)
+    payload = rows_json(rows)
     sql = (
         f"UPDATE {table} SET local_max_volume = j.local_max_volume, "
         f"local_max_chapter = j.local_max_chapter, volumes_owned = j.volumes_owned, "
@@ -296,7 +303,7 @@ def replace_unmatched(wanted: UnmatchedRows, recorded_at: datetime) -> None:
             cursor.execute(
                 f"DELETE FROM {table} WHERE codex_series_uuid IN "
                 f"(SELECT j.codex_series_uuid FROM {_rows_source(UUID_COLUMN)})",
-                [_json_rows([codex_uuid] for codex_uuid in stale)],
+                [rows_json([codex_uuid] for codex_uuid in stale)],
             )
     if fresh:
         _insert_all(table, UNMATCHED_COLUMNS, fresh, recorded_at)
@@ -363,5 +370,5 @@ def _insert_all(
         cursor.execute(
             f"INSERT INTO {table} ({', '.join(names)}, recorded_at) "
             f"SELECT {selected}, %s FROM {_rows_source(columns)}",
-            [_db_datetime(recorded_at), _json_rows(rows)],
+            [_db_datetime(recorded_at), rows_json(rows)],
         )

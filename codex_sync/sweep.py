@@ -392,7 +392,8 @@ def _apply(
         if not renew_lock(token):
             raise LockLost(LOCK_LOST_MESSAGE)
         removed = link_store.delete_auto_links(links.remove)
-        link_store.upsert_auto_links(links.write, now)
+        if links.written:
+            link_store.upsert_auto_links(links.write_json, now)
         link_store.refresh_manual_links(matched.manual_counts, now)
         link_store.replace_unmatched(matched.unmatched, now)
         link_store.replace_conflicts(matched.conflicts, now)

@@ -11,14 +11,22 @@ def row(series_id: int, uuid: str = "a" * 32, chapter: float | None = 1.0) -> li
     return [series_id, uuid, "mangabaka", str(series_id), 1, chapter, 1]
 
 
+def changed(write: list, remove: list, stored: int, new: int) -> LinkChanges:
+    return LinkChanges(
+        write_json=json.dumps(write, separators=(",", ":")),
+        written=len(write),
+        remove=remove,
+        stored=stored,
+        new=new,
+    )
+
+
 def test_only_new_and_changed_rows_are_written_and_missing_ones_removed():
     stored = stored_links(json.dumps([row(1), row(2), row(3), row(9)]))
 
     changes = link_changes([row(1), row(2, chapter=2.5), row(4), row(5, uuid="b" * 32)], stored)
 
-    assert changes == LinkChanges(
-        write=[row(2, chapter=2.5), row(4), row(5, uuid="b" * 32)], remove=[3, 9], stored=4, new=2
-    )
+    assert changes == changed([row(2, chapter=2.5), row(4), row(5, uuid="b" * 32)], [3, 9], 4, 2)
 
 
 def test_an_unchanged_index_writes_and_removes_nothing():
@@ -26,13 +34,13 @@ def test_an_unchanged_index_writes_and_removes_nothing():
 
     changes = link_changes(rows, stored_links(json.dumps(rows)))
 
-    assert changes == LinkChanges(write=[], remove=[], stored=2, new=0)
+    assert changes == changed([], [], stored=2, new=0)
 
 
 def test_a_first_sweep_writes_every_row():
     changes = link_changes([row(2), row(1)], stored_links("[]"))
 
-    assert changes == LinkChanges(write=[row(2), row(1)], remove=[], stored=0, new=2)
+    assert changes == changed([row(2), row(1)], [], stored=0, new=2)
 
 
 def test_a_count_the_database_spelt_as_a_whole_number_compares_equal():
@@ -41,7 +49,7 @@ def test_a_count_the_database_spelt_as_a_whole_number_compares_equal():
 
     changes = link_changes([[1, "a" * 32, "mangabaka", "1", 1, 100.0, None]], stored)
 
-    assert changes == LinkChanges(write=[], remove=[], stored=1, new=0)
+    assert changes == changed([], [], stored=1, new=0)
 
 
 def test_the_links_to_remove_come_sorted():
