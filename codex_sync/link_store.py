@@ -202,7 +202,7 @@ def delete_auto_links(series_ids: Sequence[int]) -> int:
         return cursor.rowcount
 
 
-def upsert_auto_links(rows: str, synced_at: datetime) -> None:
+def upsert_auto_links(link_rows_json: str, synced_at: datetime) -> None:
     """Insert or update auto links (`rows_json` of `LinkRow`s); a manual link is left as it is.
 
     `synced_at` marks only the rows written: an automatic link unchanged by a
@@ -228,7 +228,9 @@ def upsert_auto_links(rows: str, synced_at: datetime) -> None:
     when = _db_datetime(synced_at)
     with connection.cursor() as cursor:
         # Parameter order follows the SQL text: SELECT's literals, then FROM's JSON.
-        cursor.execute(sql, [LinkKind.AUTO, when, when, *status_params, rows, LinkKind.AUTO])
+        cursor.execute(
+            sql, [LinkKind.AUTO, when, when, *status_params, link_rows_json, LinkKind.AUTO]
+        )
 
 
 CountRow = tuple  # `COUNT_COLUMNS` in order: a Codex series' UUID (see `uuid_to_db`), its counts

@@ -215,7 +215,9 @@ class IndexMatcher:
     def result(self) -> MatchResult:
         """Settle rival claims and return the sweep's matches, sorted by series id.
 
-        Call once, after the last page.
+        The conflicts of several Codex series claiming one catalog series
+        follow, in series id order too (after those of one Codex series
+        matching many, in index order). Call once, after the last page.
         """
         result = self._result
         claims = self._claims

@@ -107,3 +107,19 @@ def test_a_request_s_cycles_are_freed_even_while_something_else_keeps_the_collec
         freed = _SEEN["cycle"]() is None
 
     assert freed
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_while_something_else_keeps_the_collector_paused_older_garbage_is_still_collected(client):
+    survivor = _Node()
+    survivor.itself = survivor
+    cycle = weakref.ref(survivor)
+
+    with collector_paused():  # requests on other threads, say, one after another
+        gc.collect(0)  # the cycle, still alive, moves up to the middle generation
+        del survivor
+        for _ in range(gc.get_threshold()[1] + 1):  # enough young collections to make it due
+            client.get("/probe")
+        freed = cycle() is None
+
+    assert freed

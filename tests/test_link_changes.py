@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from codex_sync.link_store import LinkChanges, link_changes, stored_links
+from codex_sync.link_store import LinkChanges, link_changes, rows_json, stored_links
 
 
 def row(series_id: int, uuid: str = "a" * 32, chapter: float | None = 1.0) -> list:
@@ -13,7 +13,7 @@ def row(series_id: int, uuid: str = "a" * 32, chapter: float | None = 1.0) -> li
 
 def changed(write: list, remove: list, stored: int, new: int) -> LinkChanges:
     return LinkChanges(
-        write_json=json.dumps(write, separators=(",", ":")),
+        write_json=rows_json(write),
         written=len(write),
         remove=remove,
         stored=stored,
@@ -58,3 +58,11 @@ def test_the_links_to_remove_come_sorted():
     changes = link_changes([row(5)], stored)
 
     assert changes.remove == [3, 9]
+
+
+def test_the_comparison_leaves_the_stored_links_as_they_were():
+    stored = stored_links(json.dumps([row(1), row(2)]))
+
+    link_changes([row(1, chapter=9.0)], stored)
+
+    assert stored == {1: row(1), 2: row(2)}

@@ -256,3 +256,19 @@ def test_matching_page_by_page_decides_exactly_what_matching_at_once_does(page_s
     ]
     assert [item.id for item in paged.unmatched] == [codex_series(5).id]
     assert list(paged.manual_refresh) == [codex_series(6).id]
+
+
+def test_rival_claims_are_reported_in_series_id_order_whatever_order_they_came_in():
+    index = index_of([(9, "mangabaka", "9"), (4, "mangabaka", "4")])
+    items = [
+        codex_series(1, ("plugin:mangabaka", "9")),
+        codex_series(2, ("plugin:mangabaka", "4")),
+        codex_series(3, ("plugin:mangabaka", "9")),
+        codex_series(4, ("plugin:mangabaka", "4")),
+    ]
+
+    for order in (items, list(reversed(items))):
+        result = match_index(order, index)
+
+        assert [conflict.series_ids for conflict in result.conflicts] == [(4,), (9,)]
+        assert [conflict.kind for conflict in result.conflicts] == [ConflictKind.MANY_CLAIM_ONE] * 2
