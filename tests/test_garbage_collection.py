@@ -11,6 +11,9 @@ import pytest
 from django.http import HttpResponse
 from django.test import override_settings
 from django.urls import path
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from tsundoku.garbage_collection import collector_paused
 
@@ -80,7 +83,26 @@ def _probe(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("probe", _probe)]
+class _RowSerializer(serializers.Serializer):
+    name = serializers.CharField()
+
+
+class _RowsView(APIView):
+    """A DRF page of rows that, like a series and its Codex link, each sit in a cycle."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes: list = []
+
+    def get(self, request):
+        rows = [_Node(), _Node()]
+        for name, row in zip("ab", rows, strict=True):
+            row.name, row.itself = name, row
+        _SEEN["row"] = weakref.ref(rows[0])
+        return Response({"items": _RowSerializer(rows, many=True).data, "total": 2})
+
+
+urlpatterns = [path("probe", _probe), path("rows", _RowsView.as_view())]
 
 
 @override_settings(ROOT_URLCONF=__name__)
@@ -123,3 +145,17 @@ def test_while_something_else_keeps_the_collector_paused_older_garbage_is_still_
         freed = cycle() is None
 
     assert freed
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_an_api_page_s_rows_are_freed_by_the_request_s_own_collection(client):
+    _SEEN.clear()
+
+    with collector_paused():  # so no other collection can be what frees them
+        response = client.get("/rows")
+        freed = _SEEN["row"]() is None
+
+    assert freed
+    # What the client reads is untouched.
+    assert response.json() == {"items": [{"name": "a"}, {"name": "b"}], "total": 2}
+    assert response.data["items"] == [{"name": "a"}, {"name": "b"}]

@@ -74,20 +74,21 @@ class CollectAfterEachRequestMiddleware:
 
     Django leaves reference cycles behind on every page: a series and its
     Codex link point at each other once `select_related` has joined them,
-    and so do prefetched rows and their parent. While a page is built, the
+    a class-based view holds its own bound `get` (as `head`), and a DRF
+    view and its request point at each other. While a page is built, the
     collector's young passes run every few hundred allocations and move the
-    page's objects, all still alive, to the oldest generation; once the page
-    is done they are garbage that only a full collection frees. That came
-    every few pages and cost 60–90 ms on the bench's 2 cores: the p95 of
-    the Codex-filtered feed. Paused, nothing moves up mid-request, and one
-    young collection after it (about half a millisecond) frees the cycles
-    the page's rows left; what is still alive then (the request itself)
-    moves up, as it would have anyway.
+    page's objects, all still alive, to the older generations; once the page
+    is done they are garbage that only a collection of those frees. That came
+    every few pages and cost 20–90 ms on the bench's 2 cores: the p95 of the
+    Codex-filtered feed. Paused, nothing moves up mid-request, and one young
+    collection at its end frees what the page left; the older generations
+    are then collected when due, as the collector itself would.
 
-    The collection is explicit, not left to the collector once it is back
-    on, because another thread's request (a threaded server; production's
-    gunicorn workers serve one request at a time) may keep it paused; then
-    the older generations are collected here too, when they are due.
+    That collection runs before the collector is back on (once on, its first
+    allocation would start a young pass of its own), and after a rendered
+    DRF response has let go of what only rendering needed
+    (`_release_after_rendering`): otherwise the view and the page's rows are
+    still held then, and move up with the response.
 
     First in `MIDDLEWARE`, around everything else. A streamed body
     (exports) is produced after this returns, with the collector on.
@@ -97,17 +98,35 @@ class CollectAfterEachRequestMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            with collector_paused():
-                return self.get_response(request)
-        finally:
-            gc.collect(0)
-            if not gc.isenabled():
+        with collector_paused():
+            try:
+                response = self.get_response(request)
+                _release_after_rendering(response)
+                return response
+            finally:
+                gc.collect(0)
                 _collect_older_generations_when_due()
 
 
+def _release_after_rendering(response: HttpResponse) -> None:
+    """Drop a rendered DRF response's links to the view and to the serializers.
+
+    Its rendering context holds the view (and, `context["response"] =
+    self`, the response itself); `serializer.data` keeps a link back to its
+    serializer, and so to the rows it serialized. Both are for renderers
+    only. The data itself stays as it is.
+    """
+    if not getattr(response, "is_rendered", False) or not hasattr(response, "renderer_context"):
+        return
+    response.renderer_context = None
+    data = response.data
+    for value in (data, *data.values()) if isinstance(data, dict) else (data,):
+        if hasattr(value, "serializer"):  # DRF's ReturnDict / ReturnList
+            value.serializer = None
+
+
 def _collect_older_generations_when_due() -> None:
-    """What the collector would run after a young collection, were it on."""
+    """What the collector runs after a young collection when the older generations are due."""
     counts, thresholds = gc.get_count(), gc.get_threshold()
     for generation in (2, 1):
         if counts[generation] > thresholds[generation]:
