@@ -71,7 +71,7 @@ from codex_sync.models import (
 )
 from codex_sync.status import refresh_link_status
 from feed.models import ExternalId
-from tsundoku.db import select_lookup_json
+from tsundoku.db import larger_page_cache, select_lookup_json
 from tsundoku.garbage_collection import collector_paused
 from tsundoku.logging import redact
 
@@ -252,7 +252,9 @@ class IndexDownload:
 
     Pages are delivered `PAGES_PER_HANDOVER` at a time: each handover wakes
     the caller's thread, and the two threads then trade the GIL, which on a
-    busy machine can cost milliseconds each time.
+    busy machine can cost milliseconds each time. Page 1 goes alone, so the
+    matching process, the sweep's critical path, starts on it at once
+    rather than idle through the first batch's requests.
     """
 
     PAGES_PER_HANDOVER = 8
@@ -281,7 +283,7 @@ class IndexDownload:
         try:
             for body, total_pages in self._client.iter_external_index_bodies():
                 batch.append(body)
-                if len(batch) >= self.PAGES_PER_HANDOVER:
+                if len(batch) >= self.PAGES_PER_HANDOVER or body.page == 1:
                     self._hand_over(batch, total_pages)
                     batch = []
                 if self._stop.is_set():
@@ -393,7 +395,9 @@ def _apply(
             raise LockLost(LOCK_LOST_MESSAGE)
         removed = link_store.delete_auto_links(links.remove)
         if links.written:
-            link_store.upsert_auto_links(links.write_json, now)
+            # A first sweep writes every link: 90k rows outgrow SQLite's usual cache.
+            with larger_page_cache():
+                link_store.upsert_auto_links(links.write_json, now)
         link_store.refresh_manual_links(matched.manual_counts, now)
         link_store.replace_unmatched(matched.unmatched, now)
         link_store.replace_conflicts(matched.conflicts, now)

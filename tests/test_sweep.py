@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from codex_sync import overlay
+from codex_sync.client import ExternalIndexBody
 from codex_sync.models import (
     AuthState,
     CodexLink,
@@ -30,7 +31,7 @@ from codex_sync.models import (
     SyncTrigger,
     UnmatchedCodexSeries,
 )
-from codex_sync.sweep import run_sweep
+from codex_sync.sweep import IndexDownload, run_sweep
 from feed.models import Series
 from tests.helpers import (
     CODEX_KEY,
@@ -41,6 +42,7 @@ from tests.helpers import (
     json_answer,
     query_of,
 )
+from tsundoku.db import LARGE_WRITE_CACHE_KIB
 
 
 @pytest.fixture
@@ -673,6 +675,28 @@ def test_the_download_thread_ends_with_the_sweep(ten_linked, codex):
     assert not download_threads()
 
 
+def test_page_one_is_handed_over_alone_then_pages_go_in_batches():
+    """The parsing starts on page 1 at once rather than after the first batch's requests."""
+
+    class Pages:
+        def iter_external_index_bodies(self):
+            for page in range(1, 21):
+                yield ExternalIndexBody(page, b"{}", "application/json"), 20
+
+    delivered = []
+    with IndexDownload(Pages(), deliver=delivered.append) as download:
+        arrivals = list(download.arrivals())
+
+    batch = IndexDownload.PAGES_PER_HANDOVER
+    assert [[body.page for body in bodies] for bodies in delivered] == [
+        [1],
+        list(range(2, 2 + batch)),
+        list(range(2 + batch, 2 + 2 * batch)),
+        list(range(2 + 2 * batch, 21)),
+    ]
+    assert arrivals == [(len(bodies), 20) for bodies in delivered]
+
+
 def test_a_failed_run_records_how_many_pages_arrived(ten_linked, codex):
     codex.overrides[4] = json_answer(500, {"error": "InternalServerError", "message": "boom"})
 
@@ -830,6 +854,38 @@ def test_a_sweep_leaves_the_garbage_collector_as_it_found_it(ten_linked, codex):
 
 
 # ------------------------------------------------------------ when links were synced
+
+
+def test_the_links_are_written_with_a_larger_page_cache_and_the_usual_one_comes_back(
+    make_series, codex
+):
+    make_series("Vinland Saga", mangabaka="501")
+    codex.items = [codex_item(1, ("plugin:mangabaka", "501"), volume=12)]
+    usual = None  # PostgreSQL's buffers are the server's: nothing is changed there
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            usual = cursor.fetchone()[0]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_sweep().succeeded
+
+    statements = [q["sql"] for q in queries.captured_queries]
+    insert = next(
+        i
+        for i, sql in enumerate(statements)
+        if sql.startswith(f"INSERT INTO {CodexLink._meta.db_table}")
+    )
+    if connection.vendor == "sqlite":
+        sizes = [
+            (i, sql) for i, sql in enumerate(statements) if sql.startswith("PRAGMA cache_size =")
+        ]
+        assert [sql for _, sql in sizes] == [
+            f"PRAGMA cache_size = -{LARGE_WRITE_CACHE_KIB}",
+            f"PRAGMA cache_size = {usual}",
+        ]
+        assert sizes[0][0] < insert < sizes[1][0]
+    assert CodexLink.objects.get().local_max_volume == 12
 
 
 def test_a_resweep_of_an_unchanged_library_rewrites_no_link_yet_every_reader_sees_it_synced(
