@@ -23,7 +23,7 @@ MAX_DATABASE_ID = 2**63 - 1
 # SQLite's page cache for one large write (`larger_page_cache`), in KiB. A
 # first Codex sweep's 90k links touch ~25 MB of table and index pages, and
 # the series they join: in SQLite's default 2 MB the write kept evicting and
-# re-reading them, a fifth of its time. 16 MiB won that back (0.95–1.09 s →
+# re-reading them, a fifth of its time. 16 MiB won that back (0.90–1.09 s →
 # 0.68–0.95 s); 64 MiB won no more and cost the sweep 60 MB of memory.
 LARGE_WRITE_CACHE_KIB = 16 * 1024
 
