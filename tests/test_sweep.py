@@ -748,6 +748,38 @@ def test_a_series_id_that_is_not_a_uuid_fails_the_sweep_without_applying_it(ten_
 # -------------------------------------------------------------------- query counts
 
 
+def test_the_links_are_written_with_a_larger_page_cache_and_the_usual_one_comes_back(
+    make_series, codex
+):
+    make_series("Vinland Saga", mangabaka="501")
+    codex.items = [codex_item(1, ("plugin:mangabaka", "501"), volume=12)]
+    usual = None  # PostgreSQL's buffers are the server's: nothing is changed there
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            usual = cursor.fetchone()[0]
+
+    with CaptureQueriesContext(connection) as queries:
+        assert run_sweep().succeeded
+
+    statements = [q["sql"] for q in queries.captured_queries]
+    insert = next(
+        i
+        for i, sql in enumerate(statements)
+        if sql.startswith(f"INSERT INTO {CodexLink._meta.db_table}")
+    )
+    if connection.vendor == "sqlite":
+        sizes = [
+            (i, sql) for i, sql in enumerate(statements) if sql.startswith("PRAGMA cache_size =")
+        ]
+        assert [sql for _, sql in sizes] == [
+            f"PRAGMA cache_size = -{LARGE_WRITE_CACHE_KIB}",
+            f"PRAGMA cache_size = {usual}",
+        ]
+        assert sizes[0][0] < insert < sizes[1][0]
+    assert CodexLink.objects.get().local_max_volume == 12
+
+
 def _queries_for_a_sweep(make_series, codex: FakeCodex, n: int) -> int:
     """Queries one successful sweep makes over n Codex series; the data is rolled back."""
     with transaction.atomic():
@@ -854,38 +886,6 @@ def test_a_sweep_leaves_the_garbage_collector_as_it_found_it(ten_linked, codex):
 
 
 # ------------------------------------------------------------ when links were synced
-
-
-def test_the_links_are_written_with_a_larger_page_cache_and_the_usual_one_comes_back(
-    make_series, codex
-):
-    make_series("Vinland Saga", mangabaka="501")
-    codex.items = [codex_item(1, ("plugin:mangabaka", "501"), volume=12)]
-    usual = None  # PostgreSQL's buffers are the server's: nothing is changed there
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            usual = cursor.fetchone()[0]
-
-    with CaptureQueriesContext(connection) as queries:
-        assert run_sweep().succeeded
-
-    statements = [q["sql"] for q in queries.captured_queries]
-    insert = next(
-        i
-        for i, sql in enumerate(statements)
-        if sql.startswith(f"INSERT INTO {CodexLink._meta.db_table}")
-    )
-    if connection.vendor == "sqlite":
-        sizes = [
-            (i, sql) for i, sql in enumerate(statements) if sql.startswith("PRAGMA cache_size =")
-        ]
-        assert [sql for _, sql in sizes] == [
-            f"PRAGMA cache_size = -{LARGE_WRITE_CACHE_KIB}",
-            f"PRAGMA cache_size = {usual}",
-        ]
-        assert sizes[0][0] < insert < sizes[1][0]
-    assert CodexLink.objects.get().local_max_volume == 12
 
 
 def test_a_resweep_of_an_unchanged_library_rewrites_no_link_yet_every_reader_sees_it_synced(
